@@ -1,0 +1,119 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import mercurius from 'mercurius';
+import { GraphQLError } from 'graphql';
+import type { ApiContext } from './context.ts';
+import { toPublicError } from './errors.ts';
+import { resolvers, typeDefs } from './graphql/schema.ts';
+import { registerRestRoutes } from './rest/routes.ts';
+import type { Services } from '../services.ts';
+
+export interface AppOptions {
+  services: Services;
+  logger: Logger;
+  /** Throws when the server cannot serve (e.g. the database is away); GET /healthz answers 503 then. */
+  checkHealth: () => Promise<void>;
+  /** Extra routes mounted by the composition root (metrics, the UI). */
+  plugins?: Array<(app: FastifyInstance) => Promise<void> | void>;
+}
+
+/** Largest request body accepted; a single record's event payload has its own 1 MiB limit. */
+export const BODY_LIMIT_BYTES = 8 * 1024 * 1024;
+
+function bearerToken(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  if (!header) return undefined;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  return match?.[1];
+}
+
+function unauthenticated(request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const message = request.headers.authorization
+    ? 'the API key is not valid (unknown or revoked)'
+    : 'missing API key: send Authorization: Bearer <api key>';
+  if (request.url.startsWith('/graphql')) {
+    return reply.code(401).send({ data: null, errors: [{ message, extensions: { code: 'UNAUTHENTICATED' } }] });
+  }
+  return reply.code(401).send({ error: { code: 'UNAUTHENTICATED', message } });
+}
+
+function isProtected(url: string): boolean {
+  return url.startsWith('/graphql') || url.startsWith('/rest/');
+}
+
+export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const { services } = options;
+  const app: FastifyInstance = Fastify({ loggerInstance: options.logger as FastifyBaseLogger, bodyLimit: BODY_LIMIT_BYTES, disableRequestLogging: true });
+
+  app.addHook('onRequest', async (request, reply) => {
+    if (!isProtected(request.url) || request.method === 'OPTIONS') return;
+    const token = bearerToken(request);
+    const caller = token ? await services.workspaces.authenticate(token) : undefined;
+    if (!caller) return unauthenticated(request, reply);
+    request.caller = caller;
+  });
+
+  app.setErrorHandler((error: unknown, request, reply) => {
+    const fastifyError = error as { statusCode?: number; code?: string; message?: string };
+    // Fastify's own client errors: malformed JSON, body too large, wrong content type.
+    if (fastifyError.statusCode && fastifyError.statusCode < 500 && !(error instanceof GraphQLError)) {
+      const code = fastifyError.statusCode === 413 ? 'PAYLOAD_TOO_LARGE' : 'BAD_REQUEST';
+      return reply.code(fastifyError.statusCode).send({ error: { code, message: fastifyError.message } });
+    }
+    const publicError = toPublicError(error);
+    if (publicError.status >= 500) request.log.error({ err: error }, 'request failed');
+    return reply.code(publicError.status).send({
+      error: { code: publicError.code, message: publicError.message, ...(publicError.field ? { field: publicError.field } : {}) },
+    });
+  });
+
+  await app.register(mercurius, {
+    schema: typeDefs,
+    resolvers: resolvers as never,
+    path: '/graphql',
+    graphiql: false,
+    context: (request): ApiContext => {
+      const caller = request.caller;
+      if (!caller) throw new Error('GraphQL request reached the resolver without a caller');
+      return { ...caller, services };
+    },
+    errorFormatter: (execution, context) => {
+      const formatted = mercurius.defaultErrorFormatter(execution, context);
+      // Mercurius wraps validation failures in one error whose originalError lists them.
+      const flattened = (execution.errors ?? []).flatMap((error): GraphQLError[] => {
+        const nested = (error.originalError as { errors?: unknown } | undefined)?.errors;
+        return Array.isArray(nested) ? (nested as GraphQLError[]) : [error];
+      });
+      const errors = flattened.map((error) => {
+        const original = error.originalError;
+        if (!original || original instanceof GraphQLError) {
+          // Raised by graphql itself or by a scalar: the message is already meant for the client.
+          const code = original?.extensions?.code ?? error.extensions?.code ?? 'GRAPHQL_VALIDATION_FAILED';
+          return { message: error.message, locations: error.locations, path: error.path, extensions: { code } };
+        }
+        const publicError = toPublicError(original);
+        if (publicError.status >= 500) options.logger.error({ err: original }, 'GraphQL resolver failed');
+        return {
+          message: publicError.message,
+          locations: error.locations,
+          path: error.path,
+          extensions: { code: publicError.code, ...(publicError.field ? { field: publicError.field } : {}) },
+        };
+      });
+      return { statusCode: formatted.statusCode, response: { data: formatted.response.data ?? null, errors } };
+    },
+  });
+
+  app.get('/healthz', async (_request, reply) => {
+    try {
+      await options.checkHealth();
+      return { status: 'ok' };
+    } catch (error) {
+      return reply.code(503).send({ status: 'unavailable', error: toPublicError(error).message });
+    }
+  });
+
+  await registerRestRoutes(app, services);
+  for (const plugin of options.plugins ?? []) await plugin(app);
+  return app;
+}

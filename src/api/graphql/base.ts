@@ -1,0 +1,30 @@
+import { DateTime, UUID } from './scalars.ts';
+import type { GraphQLModule } from './module.ts';
+
+export const baseModule: GraphQLModule = {
+  typeDefs: /* GraphQL */ `
+    scalar UUID
+    scalar DateTime
+
+    type Workspace {
+      id: UUID!
+      name: String!
+    }
+
+    type Query {
+      "The workspace of the API key making the call."
+      currentWorkspace: Workspace!
+    }
+
+    type Mutation {
+      _noop: Boolean
+    }
+  `,
+  resolvers: {
+    UUID,
+    DateTime,
+    Query: {
+      currentWorkspace: (_parent, _args, context) => context.services.workspaces.getWorkspace(context.workspaceId),
+    },
+  },
+};

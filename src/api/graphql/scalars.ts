@@ -1,0 +1,37 @@
+import { GraphQLError, GraphQLScalarType, Kind } from 'graphql';
+
+const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function parseUuid(value: unknown): string {
+  if (typeof value !== 'string' || !UUID_PATTERN.test(value)) {
+    throw new GraphQLError(`UUID cannot represent ${JSON.stringify(value)}: expected a UUID like 3f2a…-…`, {
+      extensions: { code: 'BAD_USER_INPUT' },
+    });
+  }
+  return value.toLowerCase();
+}
+
+export const UUID = new GraphQLScalarType({
+  name: 'UUID',
+  description: 'A UUID in its canonical 36-character form.',
+  serialize: (value) => String(value),
+  parseValue: parseUuid,
+  parseLiteral: (ast) => parseUuid(ast.kind === Kind.STRING ? ast.value : undefined),
+});
+
+function parseDateTime(value: unknown): Date {
+  if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(Date.parse(value))) {
+    throw new GraphQLError(`DateTime cannot represent ${JSON.stringify(value)}: expected ISO 8601, e.g. 2024-03-04T11:00:00Z`, {
+      extensions: { code: 'BAD_USER_INPUT' },
+    });
+  }
+  return new Date(value);
+}
+
+export const DateTime = new GraphQLScalarType({
+  name: 'DateTime',
+  description: 'An instant in ISO 8601 form, e.g. 2024-03-04T11:00:00.000Z.',
+  serialize: (value) => (value instanceof Date ? value.toISOString() : new Date(String(value)).toISOString()),
+  parseValue: parseDateTime,
+  parseLiteral: (ast) => parseDateTime(ast.kind === Kind.STRING ? ast.value : undefined),
+});

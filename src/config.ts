@@ -1,0 +1,65 @@
+import path from 'node:path';
+import { parseDuration, parseDurationList } from './domain/duration.ts';
+
+export type Role = 'all' | 'api' | 'worker';
+
+export interface Config {
+  host: string;
+  port: number;
+  /** postgres://… selects PostgreSQL; undefined selects PGlite in dataDir. */
+  databaseUrl: string | undefined;
+  dataDir: string;
+  apiKey: string | undefined;
+  encryptionKey: string | undefined;
+  retryScheduleMs: number[];
+  deliveryTimeoutMs: number;
+  allowPrivateTargets: boolean;
+  production: boolean;
+  /** A webhook whose deliveries have all failed for this long is disabled. */
+  disableAfterMs: number;
+  /** Delivered events and attempts older than this are removed. */
+  retentionMs: number;
+  logLevel: string;
+}
+
+type Env = Record<string, string | undefined>;
+
+function parseBoolean(value: string, name: string): boolean {
+  if (/^(1|true|yes|on)$/i.test(value)) return true;
+  if (/^(0|false|no|off)$/i.test(value)) return false;
+  throw new Error(`${name}: "${value}" is not a boolean (use true or false)`);
+}
+
+function parsePort(value: string, name: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`${name}: "${value}" is not a port number`);
+  return port;
+}
+
+/** Reads the configuration from environment variables (CONTRACT.md section 1); throws naming the bad variable. */
+export function loadConfig(env: Env = process.env, overrides: Partial<Config> = {}): Config {
+  const production = env.NODE_ENV === 'production';
+  const databaseUrl = env.DATABASE_URL?.trim() || undefined;
+  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new Error(`DATABASE_URL: "${databaseUrl}" must start with postgres:// or postgresql://`);
+  }
+  const config: Config = {
+    host: env.HOST || '127.0.0.1',
+    port: parsePort(env.PORT || '3000', 'PORT'),
+    databaseUrl,
+    dataDir: path.resolve(env.DATA_DIR || './data'),
+    apiKey: env.SWITCHBOARD_API_KEY || undefined,
+    encryptionKey: env.SWITCHBOARD_ENCRYPTION_KEY || undefined,
+    retryScheduleMs: parseDurationList(env.SWITCHBOARD_RETRY_SCHEDULE || '1m,5m,15m,1h,6h', 'SWITCHBOARD_RETRY_SCHEDULE'),
+    deliveryTimeoutMs: parseDuration(env.SWITCHBOARD_DELIVERY_TIMEOUT || '30s', 'SWITCHBOARD_DELIVERY_TIMEOUT'),
+    allowPrivateTargets:
+      env.SWITCHBOARD_ALLOW_PRIVATE_TARGETS !== undefined && env.SWITCHBOARD_ALLOW_PRIVATE_TARGETS !== ''
+        ? parseBoolean(env.SWITCHBOARD_ALLOW_PRIVATE_TARGETS, 'SWITCHBOARD_ALLOW_PRIVATE_TARGETS')
+        : !production,
+    production,
+    disableAfterMs: parseDuration(env.SWITCHBOARD_DISABLE_AFTER || '5d', 'SWITCHBOARD_DISABLE_AFTER'),
+    retentionMs: parseDuration(env.SWITCHBOARD_RETENTION || '30d', 'SWITCHBOARD_RETENTION'),
+    logLevel: env.LOG_LEVEL || 'info',
+  };
+  return { ...config, ...overrides };
+}

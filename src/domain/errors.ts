@@ -1,0 +1,35 @@
+/**
+ * Errors that carry a stable code and, where it applies, the input field at fault.
+ * Adapters (GraphQL, REST) translate the code into their own status without string matching.
+ */
+export type ErrorCode =
+  | 'BAD_USER_INPUT'
+  | 'NOT_FOUND'
+  | 'UNAUTHENTICATED'
+  | 'PAYLOAD_TOO_LARGE'
+  | 'CONFLICT'
+  | 'SERVICE_UNAVAILABLE';
+
+export class SwitchboardError extends Error {
+  readonly code: ErrorCode;
+  readonly field: string | undefined;
+
+  constructor(code: ErrorCode, message: string, field?: string) {
+    super(message);
+    this.name = 'SwitchboardError';
+    this.code = code;
+    this.field = field;
+  }
+}
+
+export function invalidInput(field: string, reason: string): SwitchboardError {
+  return new SwitchboardError('BAD_USER_INPUT', `${field}: ${reason}`, field);
+}
+
+export function notFound(what: string, id: string): SwitchboardError {
+  return new SwitchboardError('NOT_FOUND', `${what} ${id} not found`);
+}
+
+export function payloadTooLarge(message: string): SwitchboardError {
+  return new SwitchboardError('PAYLOAD_TOO_LARGE', message);
+}

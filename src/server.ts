@@ -1,0 +1,81 @@
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { sql } from 'kysely';
+import { buildApp } from './api/app.ts';
+import type { Config, Role } from './config.ts';
+import { systemClock, type Clock } from './domain/clock.ts';
+import { createLogger } from './logger.ts';
+import { createServices, type Services } from './services.ts';
+import { openDatabase, type Database } from './storage/database.ts';
+import { migrateToLatest } from './storage/migrate.ts';
+import { bootstrapDefaultWorkspace, type BootstrapResult } from './workspaces/bootstrap.ts';
+
+export interface StartOptions {
+  config: Config;
+  role?: Role;
+  clock?: Clock;
+  logger?: Logger;
+  /** An already open database (tests); otherwise one is opened from the config and closed on stop. */
+  database?: Database;
+}
+
+export interface RunningSwitchboard {
+  /** http://host:port, when the role serves HTTP. */
+  url: string | undefined;
+  database: Database;
+  services: Services;
+  app: FastifyInstance | undefined;
+  bootstrap: BootstrapResult;
+  /** Stops taking work, lets in-flight work finish or returns it to the queue, then closes the database. */
+  stop(): Promise<void>;
+}
+
+export async function openConfiguredDatabase(config: Config, logger: Logger): Promise<Database> {
+  return openDatabase({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    onConnectionError: (error) => logger.warn({ err: error }, 'database connection error'),
+  });
+}
+
+/** The composition root: database, services, HTTP API and delivery worker, as the role asks. */
+export async function startSwitchboard(options: StartOptions): Promise<RunningSwitchboard> {
+  const { config } = options;
+  const role = options.role ?? 'all';
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const database = options.database ?? (await openConfiguredDatabase(config, logger));
+  const ownsDatabase = !options.database;
+  try {
+    await migrateToLatest(database.db);
+    const services = createServices({ database, config, clock, logger });
+    const bootstrap = await bootstrapDefaultWorkspace(database.db, services.workspaces, config.apiKey);
+
+    let app: FastifyInstance | undefined;
+    let url: string | undefined;
+    if (role !== 'worker') {
+      app = await buildApp({
+        services,
+        logger,
+        checkHealth: async () => {
+          await sql`SELECT 1`.execute(database.db);
+        },
+      });
+      await app.listen({ host: config.host, port: config.port });
+      const address = app.server.address();
+      const port = typeof address === 'object' && address ? address.port : config.port;
+      url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+    }
+
+    let stopped: Promise<void> | undefined;
+    const stop = () =>
+      (stopped ??= (async () => {
+        await app?.close();
+        if (ownsDatabase) await database.close();
+      })());
+    return { url, database, services, app, bootstrap, stop };
+  } catch (error) {
+    if (ownsDatabase) await database.close().catch(() => {});
+    throw error;
+  }
+}

@@ -1,0 +1,164 @@
+import { PGlite } from '@electric-sql/pglite';
+import { createPgConfig } from '@electric-sql/pglite/node-postgres';
+import { Kysely, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import { acquireDataDirLock } from './data-dir-lock.ts';
+import type { DB } from './schema.ts';
+
+export type DatabaseKind = 'pglite' | 'postgres';
+export type Unlisten = () => Promise<void>;
+
+/** One database, PGlite or PostgreSQL, behind the same kysely dialect. */
+export interface Database {
+  readonly kind: DatabaseKind;
+  readonly db: Kysely<DB>;
+  /** Calls handler for every NOTIFY on channel after its transaction commits (from any process on PostgreSQL). */
+  listen(channel: string, handler: (payload: string) => void): Promise<Unlisten>;
+  close(): Promise<void>;
+}
+
+export interface OpenDatabaseOptions {
+  /** postgres://… selects PostgreSQL. */
+  databaseUrl?: string;
+  /** PGlite data folder, locked for this process. */
+  dataDir?: string;
+  /** An already open PGlite (tests load one from a template); closed with the database. */
+  pglite?: PGlite;
+  /** PostgreSQL pool size. */
+  poolSize?: number;
+  /** Called when the PostgreSQL connection reports an error outside a query (e.g. the server restarted). */
+  onConnectionError?: (error: Error) => void;
+}
+
+export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
+  if (options.databaseUrl) return openPostgres(options.databaseUrl, options);
+  if (options.pglite) return wrapPglite(options.pglite, () => {});
+  if (!options.dataDir) throw new Error('openDatabase: give databaseUrl, dataDir or pglite');
+  const release = acquireDataDirLock(options.dataDir);
+  try {
+    const pglite = await PGlite.create(options.dataDir);
+    return wrapPglite(pglite, release);
+  } catch (error) {
+    release();
+    throw error;
+  }
+}
+
+function wrapPglite(pglite: PGlite, release: () => void): Database {
+  // PGlite is a single connection: the pool hands it to one query or transaction at a time.
+  const pool = new pg.Pool({ ...createPgConfig(pglite), max: 1 });
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  return {
+    kind: 'pglite',
+    db,
+    async listen(channel, handler) {
+      return pglite.listen(channel, handler);
+    },
+    async close() {
+      await db.destroy();
+      await pglite.close();
+      release();
+    },
+  };
+}
+
+async function openPostgres(connectionString: string, options: OpenDatabaseOptions): Promise<Database> {
+  const onError = options.onConnectionError ?? (() => {});
+  const pool = new pg.Pool({ connectionString, max: options.poolSize ?? 10 });
+  // An idle client's error (server restart) must not crash the process; the pool replaces the client.
+  pool.on('error', onError);
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  const listener = new NotificationListener(connectionString, onError);
+  return {
+    kind: 'postgres',
+    db,
+    listen: (channel, handler) => listener.listen(channel, handler),
+    async close() {
+      await listener.close();
+      await db.destroy();
+    },
+  };
+}
+
+/** One dedicated LISTEN connection, reconnected with its channels when the server goes away. */
+class NotificationListener {
+  private client: pg.Client | undefined;
+  private connecting: Promise<pg.Client> | undefined;
+  private readonly handlers = new Map<string, Set<(payload: string) => void>>();
+  private closed = false;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly connectionString: string,
+    private readonly onError: (error: Error) => void,
+  ) {}
+
+  async listen(channel: string, handler: (payload: string) => void): Promise<Unlisten> {
+    let set = this.handlers.get(channel);
+    const isNewChannel = !set;
+    if (!set) this.handlers.set(channel, (set = new Set()));
+    set.add(handler);
+    const client = await this.connect();
+    if (isNewChannel) await client.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+    return async () => {
+      set.delete(handler);
+    };
+  }
+
+  private connect(): Promise<pg.Client> {
+    if (this.client) return Promise.resolve(this.client);
+    this.connecting ??= (async () => {
+      const client = new pg.Client({ connectionString: this.connectionString });
+      client.on('notification', (message) => {
+        for (const handler of this.handlers.get(message.channel) ?? []) handler(message.payload ?? '');
+      });
+      client.on('error', (error) => {
+        this.onError(error);
+        this.dropClient(client);
+      });
+      client.on('end', () => this.dropClient(client));
+      try {
+        await client.connect();
+        for (const channel of this.handlers.keys()) await client.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+        this.client = client;
+        return client;
+      } finally {
+        this.connecting = undefined;
+      }
+    })();
+    return this.connecting;
+  }
+
+  private dropClient(client: pg.Client): void {
+    if (this.client !== client) return;
+    this.client = undefined;
+    client.end().catch(() => {});
+    this.scheduleReconnect();
+  }
+
+  private scheduleReconnect(): void {
+    if (this.closed || this.reconnectTimer || this.handlers.size === 0) return;
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = undefined;
+      // Wake every listener after a reconnect: notifications sent while away were lost.
+      this.connect().then(
+        () => {
+          for (const set of this.handlers.values()) for (const handler of set) handler('');
+        },
+        (error: Error) => {
+          this.onError(error);
+          this.scheduleReconnect();
+        },
+      );
+    }, 500);
+    this.reconnectTimer.unref();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.reconnectTimer);
+    const client = this.client ?? (this.connecting ? await this.connecting.catch(() => undefined) : undefined);
+    this.client = undefined;
+    await client?.end().catch(() => {});
+  }
+}

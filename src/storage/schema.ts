@@ -1,0 +1,137 @@
+import type { ColumnType, Generated } from 'kysely';
+
+/** A timestamptz column: Date when read, Date or ISO string when written. */
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+type Json<T = unknown> = ColumnType<T, string, string>;
+
+export interface WorkspacesTable {
+  id: string;
+  name: string;
+  created_at: Generated<Date>;
+}
+
+export interface ApiKeysTable {
+  id: string;
+  workspace_id: string;
+  name: Generated<string>;
+  key_hash: string;
+  key_prefix: string;
+  created_at: Generated<Date>;
+  last_used_at: NullableTimestamp;
+  revoked_at: NullableTimestamp;
+}
+
+interface RecordColumns {
+  id: string;
+  workspace_id: string;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  deleted_at: NullableTimestamp;
+}
+
+export interface CompaniesTable extends RecordColumns {
+  name: string | null;
+  domain_name: string | null;
+  employees: number | null;
+  address: string | null;
+}
+
+export interface PeopleTable extends RecordColumns {
+  first_name: string | null;
+  last_name: string | null;
+  email: string | null;
+  job_title: string | null;
+  phone: string | null;
+  city: string | null;
+  company_id: string | null;
+}
+
+export interface OpportunitiesTable extends RecordColumns {
+  name: string | null;
+  amount: number | null;
+  stage: string | null;
+  close_date: NullableTimestamp;
+  company_id: string | null;
+  point_of_contact_id: string | null;
+}
+
+export interface EventsTable {
+  id: string;
+  workspace_id: string;
+  operation: string;
+  record_id: string;
+  record: Json<Record<string, unknown>>;
+  previous_record: ColumnType<Record<string, unknown> | null, string | null, string | null>;
+  updated_fields: string[] | null;
+  created_at: Timestamp;
+}
+
+export type WebhookStatus = 'ACTIVE' | 'DISABLED';
+
+export interface WebhooksTable {
+  id: string;
+  workspace_id: string;
+  target_url: string;
+  operations: string[];
+  description: string | null;
+  /** The signing secret, encrypted when SWITCHBOARD_ENCRYPTION_KEY is set. */
+  secret: string;
+  previous_secret: string | null;
+  previous_secret_expires_at: NullableTimestamp;
+  status: Generated<WebhookStatus>;
+  failing_since: NullableTimestamp;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  deleted_at: NullableTimestamp;
+}
+
+export interface WebhookOperationsTable {
+  webhook_id: string;
+  workspace_id: string;
+  operation: string;
+}
+
+export type DeliveryStatus = 'PENDING' | 'SUCCEEDED' | 'FAILED';
+
+export interface DeliveriesTable {
+  id: string;
+  workspace_id: string;
+  webhook_id: string;
+  event_id: string;
+  operation: string;
+  status: Generated<DeliveryStatus>;
+  attempt_count: Generated<number>;
+  next_attempt_at: NullableTimestamp;
+  lease_token: string | null;
+  last_attempt_at: NullableTimestamp;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface DeliveryAttemptsTable {
+  id: string;
+  delivery_id: string;
+  workspace_id: string;
+  webhook_id: string;
+  number: number;
+  started_at: Timestamp;
+  duration_ms: number;
+  status_code: number | null;
+  response_body: string | null;
+  error: string | null;
+  request_headers: ColumnType<Record<string, string> | null, string | null, string | null>;
+}
+
+export interface DB {
+  workspaces: WorkspacesTable;
+  api_keys: ApiKeysTable;
+  companies: CompaniesTable;
+  people: PeopleTable;
+  opportunities: OpportunitiesTable;
+  events: EventsTable;
+  webhooks: WebhooksTable;
+  webhook_operations: WebhookOperationsTable;
+  deliveries: DeliveriesTable;
+  delivery_attempts: DeliveryAttemptsTable;
+}

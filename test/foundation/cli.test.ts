@@ -1,0 +1,97 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { copyPgliteTemplate, createChildProcessDatabase, DATABASE_KINDS } from '../helpers/databases.ts';
+import { runCli, type RunningProcess } from '../helpers/processes.ts';
+
+const running: RunningProcess[] = [];
+const folders: string[] = [];
+afterAll(async () => {
+  await Promise.all(running.map((process) => process.kill('SIGKILL')));
+  for (const folder of folders) fs.rmSync(folder, { recursive: true, force: true });
+});
+
+function serve(env: Record<string, string>, args: string[] = []): RunningProcess {
+  const process = runCli(['serve', ...args], { PORT: '0', ...env });
+  running.push(process);
+  return process;
+}
+
+describe('switchboard serve on a new embedded database', () => {
+  it('creates workspace default, prints one key and the UI URL, and answers within 15 s', async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'switchboard-fresh-'));
+    folders.push(dataDir);
+    const started = Date.now();
+    const server = serve({ DATA_DIR: dataDir });
+    const [, url] = await server.waitFor(/UI:\s+(http:\/\/127\.0\.0\.1:\d+)\//, 15_000);
+    const [, key] = await server.waitFor(/^\s+(sb_[A-Za-z0-9_-]{43})$/m);
+    expect((await fetch(`${url}/healthz`)).status).toBe(200);
+    const response = await fetch(`${url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+      body: JSON.stringify({ query: '{ currentWorkspace { name } }' }),
+    });
+    expect(await response.json()).toEqual({ data: { currentWorkspace: { name: 'default' } } });
+    expect(Date.now() - started).toBeLessThan(15_000);
+
+    // The lock: a second process on the same folder fails at once and says why.
+    const second = runCli(['serve'], { PORT: '0', DATA_DIR: dataDir });
+    expect(await second.exited).not.toBe(0);
+    expect(second.output()).toMatch(/DATA_DIR .* is in use by process \d+/);
+
+    // Graceful shutdown releases the lock; the next start prints no new key.
+    expect(await server.kill('SIGTERM')).toBe(0);
+    expect(fs.existsSync(path.join(dataDir, 'switchboard.lock'))).toBe(false);
+    const again = serve({ DATA_DIR: dataDir });
+    await again.waitFor(/UI:/);
+    expect(again.output()).not.toMatch(/sb_[A-Za-z0-9_-]{43}/);
+    await again.kill('SIGTERM');
+  });
+
+  it('takes over a lock left by a dead process', async () => {
+    const dataDir = copyPgliteTemplate();
+    folders.push(dataDir);
+    fs.writeFileSync(path.join(dataDir, 'switchboard.lock'), '999999');
+    const server = serve({ DATA_DIR: dataDir });
+    await server.waitFor(/UI:/);
+    await server.kill('SIGTERM');
+  });
+});
+
+describe.each(DATABASE_KINDS)('switchboard commands on %s', (kind) => {
+  it('migrate, apikey create and SWITCHBOARD_API_KEY', async () => {
+    const database = await createChildProcessDatabase(kind);
+    try {
+      const migrate = runCli(['migrate'], database.env);
+      expect(await migrate.exited).toBe(0);
+      expect(migrate.output()).toMatch(/up to date|Applied/);
+
+      const create = runCli(['apikey', 'create', '--workspace', 'acme'], database.env);
+      expect(await create.exited).toBe(0);
+      const acmeKey = create.output().trim().split('\n').pop()!;
+      expect(acmeKey).toMatch(/^sb_/);
+
+      const configured = 'sb_configured_key_0123456789';
+      const server = serve({ ...database.env, SWITCHBOARD_API_KEY: configured });
+      const [, url] = await server.waitFor(/UI:\s+(http:\/\/[^/]+)\//);
+      const ask = async (key: string) =>
+        (await fetch(`${url}/graphql`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+          body: JSON.stringify({ query: '{ currentWorkspace { name } }' }),
+        }).then((response) => response.json())) as { data: { currentWorkspace: { name: string } } };
+      expect((await ask(configured)).data.currentWorkspace.name).toBe('default');
+      expect((await ask(acmeKey)).data.currentWorkspace.name).toBe('acme');
+      await server.kill('SIGTERM');
+    } finally {
+      await database.dispose();
+    }
+  });
+
+  it('refuses an unknown role', async () => {
+    const result = runCli(['serve', '--role', 'everything']);
+    expect(await result.exited).toBe(2);
+    expect(result.output()).toMatch(/--role must be all, api or worker/);
+  });
+});

@@ -1,0 +1,8 @@
+export const POSTGRES_TEMPLATE = 'switchboard_test_template';
+
+/** The same server and credentials as baseUrl, another database. */
+export function databaseUrlFor(baseUrl: string, databaseName: string): string {
+  const url = new URL(baseUrl);
+  url.pathname = `/${databaseName}`;
+  return url.toString();
+}
