@@ -63,7 +63,7 @@ export interface EventsTable {
   record_id: string;
   record: Json<Record<string, unknown>>;
   previous_record: ColumnType<Record<string, unknown> | null, string | null, string | null>;
-  updated_fields: string[] | null;
+  updated_fields: ColumnType<string[] | null, string | null, string | null>;
   created_at: Timestamp;
 }
 

@@ -75,7 +75,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       record_id uuid NOT NULL,
       record json NOT NULL,
       previous_record json,
-      updated_fields text[],
+      updated_fields json,
       created_at timestamptz NOT NULL
     );
     CREATE INDEX events_by_workspace ON events (workspace_id, created_at);
