@@ -1,9 +1,10 @@
 import { apiKeysModule } from './api-keys.ts';
 import { baseModule } from './base.ts';
+import { webhooksModule } from './webhooks.ts';
 import { GraphQLScalarType } from 'graphql';
 import type { FieldResolvers, GraphQLModule, ResolverMap } from './module.ts';
 
-const modules: GraphQLModule[] = [baseModule, apiKeysModule];
+const modules: GraphQLModule[] = [baseModule, apiKeysModule, webhooksModule];
 
 function mergeResolvers(maps: ResolverMap[]): ResolverMap {
   const merged: ResolverMap = {};

@@ -1,5 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../../services.ts';
+import { registerWebhookRoutes } from './webhooks.ts';
 
 /** Mounts every REST resource under /rest (CONTRACT.md section 7). */
-export async function registerRestRoutes(_app: FastifyInstance, _services: Services): Promise<void> {}
+export async function registerRestRoutes(app: FastifyInstance, services: Services): Promise<void> {
+  await registerWebhookRoutes(app, services);
+}

@@ -1,0 +1,84 @@
+import type { GraphQLModule } from './module.ts';
+import type { CreateWebhookInput, UpdateWebhookInput } from '../../webhooks/service.ts';
+
+/** Webhook management, typed as CONTRACT.md section 3 so Twenty's front-end documents run unchanged. */
+export const webhooksModule: GraphQLModule = {
+  typeDefs: /* GraphQL */ `
+    enum WebhookStatus {
+      ACTIVE
+      DISABLED
+    }
+
+    type Webhook {
+      id: UUID!
+      targetUrl: String!
+      "Patterns {object}.{action}, where either part may be *."
+      operations: [String!]!
+      description: String
+      "The plain secret: only in the answer to createWebhook / rotateWebhookSecret, else null."
+      secret: String
+      status: WebhookStatus!
+      createdAt: DateTime!
+      updatedAt: DateTime!
+      deletedAt: DateTime
+    }
+
+    input CreateWebhookInput {
+      id: UUID
+      targetUrl: String!
+      operations: [String!]
+      description: String
+      secret: String
+    }
+
+    "Flat fields (seed) or update (Twenty); a field given in both must agree."
+    input UpdateWebhookInput {
+      id: UUID!
+      targetUrl: String
+      operations: [String!]
+      description: String
+      status: WebhookStatus
+      update: WebhookUpdateInput
+    }
+
+    input WebhookUpdateInput {
+      targetUrl: String
+      operations: [String!]
+      description: String
+      "Replaces the secret at once (rotateWebhookSecret keeps the old one valid for 24 h)."
+      secret: String
+    }
+
+    extend type Query {
+      webhooks: [Webhook!]!
+      "Null for an unknown, deleted or another workspace's id."
+      webhook(id: UUID!): Webhook
+    }
+
+    extend type Mutation {
+      createWebhook(input: CreateWebhookInput!): Webhook!
+      updateWebhook(input: UpdateWebhookInput!): Webhook!
+      deleteWebhook(id: UUID!): Webhook!
+      rotateWebhookSecret(id: UUID!): Webhook!
+    }
+  `,
+  resolvers: {
+    Webhook: {
+      secret: (parent: { secret?: string | null }) => parent.secret ?? null,
+    },
+    Query: {
+      webhooks: (_parent, _args, context) => context.services.webhooks.list(context.workspaceId),
+      webhook: async (_parent, args: { id: string }, context) =>
+        (await context.services.webhooks.find(context.workspaceId, args.id)) ?? null,
+    },
+    Mutation: {
+      createWebhook: (_parent, args: { input: CreateWebhookInput }, context) =>
+        context.services.webhooks.create(context.workspaceId, args.input),
+      updateWebhook: (_parent, args: { input: UpdateWebhookInput }, context) =>
+        context.services.webhooks.update(context.workspaceId, args.input),
+      deleteWebhook: (_parent, args: { id: string }, context) => context.services.webhooks.delete(context.workspaceId, args.id),
+      rotateWebhookSecret: (_parent, args: { id: string }, context) =>
+        context.services.webhooks.rotateSecret(context.workspaceId, args.id),
+    },
+  },
+};

@@ -1,0 +1,232 @@
+import { sql, type Kysely } from 'kysely';
+import type { DB, WebhookStatus } from './schema.ts';
+
+/** A webhook as stored: `secret` and `previousSecret` are as sealed by the secret box. */
+export interface WebhookRow {
+  id: string;
+  workspaceId: string;
+  targetUrl: string;
+  operations: string[];
+  description: string | null;
+  secret: string;
+  previousSecret: string | null;
+  previousSecretExpiresAt: Date | null;
+  status: WebhookStatus;
+  failingSince: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+  deletedAt: Date | null;
+}
+
+const webhookColumns = [
+  'id',
+  'workspace_id as workspaceId',
+  'target_url as targetUrl',
+  'operations',
+  'description',
+  'secret',
+  'previous_secret as previousSecret',
+  'previous_secret_expires_at as previousSecretExpiresAt',
+  'status',
+  'failing_since as failingSince',
+  'created_at as createdAt',
+  'updated_at as updatedAt',
+  'deleted_at as deletedAt',
+] as const;
+
+export interface NewWebhookRow {
+  id: string;
+  workspaceId: string;
+  targetUrl: string;
+  operations: string[];
+  description: string | null;
+  secret: string;
+  createdAt: Date;
+}
+
+/** Replaces the matching index rows of one webhook; call in the transaction that writes webhooks.operations. */
+async function writeOperationIndex(trx: Kysely<DB>, webhookId: string, workspaceId: string, operations: string[]): Promise<void> {
+  await trx.deleteFrom('webhook_operations').where('webhook_id', '=', webhookId).execute();
+  await trx
+    .insertInto('webhook_operations')
+    .values(operations.map((operation) => ({ webhook_id: webhookId, workspace_id: workspaceId, operation })))
+    .execute();
+}
+
+/** Inserts a webhook and its matching index rows; undefined when the id is already taken (in any workspace). */
+export async function insertWebhook(db: Kysely<DB>, row: NewWebhookRow): Promise<WebhookRow | undefined> {
+  return db.transaction().execute(async (trx) => {
+    const inserted = await trx
+      .insertInto('webhooks')
+      .values({
+        id: row.id,
+        workspace_id: row.workspaceId,
+        target_url: row.targetUrl,
+        operations: row.operations,
+        description: row.description,
+        secret: row.secret,
+        status: 'ACTIVE',
+        created_at: row.createdAt,
+        updated_at: row.createdAt,
+      })
+      .onConflict((conflict) => conflict.column('id').doNothing())
+      .returning(webhookColumns)
+      .executeTakeFirst();
+    if (inserted) await writeOperationIndex(trx, row.id, row.workspaceId, row.operations);
+    return inserted;
+  });
+}
+
+/** A webhook of the workspace that is not deleted. */
+export async function findWebhook(db: Kysely<DB>, workspaceId: string, id: string): Promise<WebhookRow | undefined> {
+  return db
+    .selectFrom('webhooks')
+    .select(webhookColumns)
+    .where('workspace_id', '=', workspaceId)
+    .where('id', '=', id)
+    .where('deleted_at', 'is', null)
+    .executeTakeFirst();
+}
+
+/** Any webhook by id, deleted or not, whatever its workspace: for the delivery engine, which holds ids from its own rows. */
+export async function findWebhookById(db: Kysely<DB>, id: string): Promise<WebhookRow | undefined> {
+  return db.selectFrom('webhooks').select(webhookColumns).where('id', '=', id).executeTakeFirst();
+}
+
+/** The workspace's webhooks that are not deleted, oldest first. */
+export async function listWebhooks(db: Kysely<DB>, workspaceId: string): Promise<WebhookRow[]> {
+  return db
+    .selectFrom('webhooks')
+    .select(webhookColumns)
+    .where('workspace_id', '=', workspaceId)
+    .where('deleted_at', 'is', null)
+    .orderBy('created_at', 'asc')
+    .orderBy('id', 'asc')
+    .execute();
+}
+
+export interface WebhookChanges {
+  targetUrl?: string;
+  operations?: string[];
+  description?: string | null;
+  status?: WebhookStatus;
+  /** Replaces the secret; the previous one is dropped at once. */
+  secret?: string;
+  /** With status ACTIVE: when the webhook was DISABLED, forget when it started failing (its failure window starts afresh). */
+  resetFailingSinceIfDisabled?: boolean;
+}
+
+/** Updates a live webhook of the workspace (and its matching index, in the same transaction); undefined when none. */
+export async function updateWebhook(
+  db: Kysely<DB>,
+  workspaceId: string,
+  id: string,
+  changes: WebhookChanges,
+  at: Date,
+): Promise<WebhookRow | undefined> {
+  return db.transaction().execute(async (trx) => {
+    const updated = await trx
+      .updateTable('webhooks')
+      .set({
+        updated_at: at,
+        ...(changes.targetUrl !== undefined ? { target_url: changes.targetUrl } : {}),
+        ...(changes.operations !== undefined ? { operations: changes.operations } : {}),
+        ...(changes.description !== undefined ? { description: changes.description } : {}),
+        ...(changes.status !== undefined ? { status: changes.status } : {}),
+        ...(changes.secret !== undefined ? { secret: changes.secret, previous_secret: null, previous_secret_expires_at: null } : {}),
+        ...(changes.resetFailingSinceIfDisabled
+          ? { failing_since: sql<Date | null>`CASE WHEN status = 'DISABLED' THEN NULL ELSE failing_since END` }
+          : {}),
+      })
+      .where('workspace_id', '=', workspaceId)
+      .where('id', '=', id)
+      .where('deleted_at', 'is', null)
+      .returning(webhookColumns)
+      .executeTakeFirst();
+    if (updated && changes.operations !== undefined) await writeOperationIndex(trx, id, workspaceId, changes.operations);
+    return updated;
+  });
+}
+
+/** Soft-deletes a live webhook of the workspace; the fan-out skips it from this commit on. */
+export async function softDeleteWebhook(db: Kysely<DB>, workspaceId: string, id: string, at: Date): Promise<WebhookRow | undefined> {
+  return db
+    .updateTable('webhooks')
+    .set({ deleted_at: at, updated_at: at })
+    .where('workspace_id', '=', workspaceId)
+    .where('id', '=', id)
+    .where('deleted_at', 'is', null)
+    .returning(webhookColumns)
+    .executeTakeFirst();
+}
+
+/** Makes `newSecret` current and keeps the current one as previous until `previousExpiresAt`, in one statement. */
+export async function rotateWebhookSecret(
+  db: Kysely<DB>,
+  workspaceId: string,
+  id: string,
+  newSecret: string,
+  previousExpiresAt: Date,
+  at: Date,
+): Promise<WebhookRow | undefined> {
+  return db
+    .updateTable('webhooks')
+    .set((eb) => ({
+      previous_secret: eb.ref('secret'),
+      previous_secret_expires_at: previousExpiresAt,
+      secret: newSecret,
+      updated_at: at,
+    }))
+    .where('workspace_id', '=', workspaceId)
+    .where('id', '=', id)
+    .where('deleted_at', 'is', null)
+    .returning(webhookColumns)
+    .executeTakeFirst();
+}
+
+/** Sets an ACTIVE live webhook to DISABLED; undefined when it was not active (already disabled, deleted or absent). */
+export async function disableWebhook(db: Kysely<DB>, workspaceId: string, id: string, at: Date): Promise<WebhookRow | undefined> {
+  return db
+    .updateTable('webhooks')
+    .set({ status: 'DISABLED', updated_at: at })
+    .where('workspace_id', '=', workspaceId)
+    .where('id', '=', id)
+    .where('status', '=', 'ACTIVE')
+    .where('deleted_at', 'is', null)
+    .returning(webhookColumns)
+    .executeTakeFirst();
+}
+
+/**
+ * Ids of the workspace's ACTIVE, live webhooks whose patterns include one of `candidates` (see
+ * matchCandidates): an index lookup on webhook_operations_match, the same predicate as the fan-out in events.ts.
+ */
+export function matchingWebhookIdsQuery(db: Kysely<DB>, workspaceId: string, candidates: string[]) {
+  return db
+    .selectFrom('webhooks')
+    .select('webhooks.id')
+    .where('webhooks.id', 'in', (eb) =>
+      eb
+        .selectFrom('webhook_operations')
+        .select('webhook_operations.webhook_id')
+        .where('webhook_operations.workspace_id', '=', workspaceId)
+        .where('webhook_operations.operation', 'in', candidates),
+    )
+    .where('webhooks.status', '=', 'ACTIVE')
+    .where('webhooks.deleted_at', 'is', null);
+}
+
+export async function findMatchingWebhookIds(db: Kysely<DB>, workspaceId: string, candidates: string[]): Promise<string[]> {
+  const rows = await matchingWebhookIdsQuery(db, workspaceId, candidates).execute();
+  return rows.map((row) => row.id);
+}
+
+/** The plan PostgreSQL chooses for the matching lookup, as text lines (for tests and diagnostics). */
+export async function explainMatchingLookup(db: Kysely<DB>, workspaceId: string, candidates: string[]): Promise<string[]> {
+  const compiled = matchingWebhookIdsQuery(db, workspaceId, candidates).compile();
+  const result = await db.executeQuery<{ 'QUERY PLAN': string }>({
+    ...compiled,
+    sql: `EXPLAIN ${compiled.sql}`,
+  });
+  return result.rows.map((row) => row['QUERY PLAN']);
+}

@@ -1,0 +1,286 @@
+import { randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import type { Config } from '../config.ts';
+import type { Clock } from '../domain/clock.ts';
+import { invalidInput, notFound, SwitchboardError } from '../domain/errors.ts';
+import { DEFAULT_OPERATIONS, validateOperations } from '../domain/operations.ts';
+import { normaliseTargetUrl, type TargetUrlRules } from '../domain/target-url.ts';
+import type { DB, WebhookStatus } from '../storage/schema.ts';
+import * as store from '../storage/webhooks.ts';
+import { createSecretBox, type SecretBox } from './secret-box.ts';
+import {
+  generateWebhookSecret,
+  openSigningSecrets,
+  ROTATION_GRACE_PERIOD_MS,
+  validateGivenSecret,
+  type StoredSecrets,
+} from './secrets.ts';
+
+export const MAX_DESCRIPTION_LENGTH = 1000;
+export const WEBHOOK_STATUSES: readonly WebhookStatus[] = ['ACTIVE', 'DISABLED'];
+
+/** A webhook as the API shows it. `secret` is the plain secret in the answers to create and rotate only, else null. */
+export interface Webhook {
+  id: string;
+  targetUrl: string;
+  operations: string[];
+  description: string | null;
+  secret: string | null;
+  status: WebhookStatus;
+  createdAt: Date;
+  updatedAt: Date;
+  deletedAt: Date | null;
+}
+
+export interface CreateWebhookInput {
+  /** A client-chosen id; a fresh UUID when absent. */
+  id?: string | null;
+  targetUrl: string;
+  /** Defaults to ["*.*"]. */
+  operations?: string[] | null;
+  description?: string | null;
+  /** Generated when absent or empty. */
+  secret?: string | null;
+}
+
+/** The changeable fields (Twenty's `WebhookUpdateInput`). Null means "leave as is", except description (null clears it). */
+export interface WebhookFieldChanges {
+  targetUrl?: string | null;
+  operations?: string[] | null;
+  description?: string | null;
+  /** Replaces the secret at once; the previous one stops signing (use rotation for a grace period). Empty means "keep". */
+  secret?: string | null;
+}
+
+/** Flat fields (the seed's form), a nested `update` (Twenty's form), or both when they agree. */
+export interface UpdateWebhookInput extends WebhookFieldChanges {
+  id: string;
+  status?: WebhookStatus | null;
+  update?: WebhookFieldChanges | null;
+}
+
+export interface WebhookService {
+  list(workspaceId: string): Promise<Webhook[]>;
+  /** The workspace's live webhook, or undefined (also for another workspace's id or a deleted one). */
+  find(workspaceId: string, id: string): Promise<Webhook | undefined>;
+  get(workspaceId: string, id: string): Promise<Webhook>;
+  create(workspaceId: string, input: CreateWebhookInput): Promise<Webhook>;
+  update(workspaceId: string, input: UpdateWebhookInput): Promise<Webhook>;
+  /** Soft delete: the webhook gets no new deliveries from this moment and vanishes from lists. */
+  delete(workspaceId: string, id: string): Promise<Webhook>;
+  /** A new generated secret; the previous one keeps signing for ROTATION_GRACE_PERIOD_MS. */
+  rotateSecret(workspaceId: string, id: string): Promise<Webhook>;
+  /**
+   * For the delivery engine (410 Gone, auto-disable): sets an ACTIVE webhook to DISABLED and logs why.
+   * Answers whether it changed anything (false when already disabled, deleted or absent).
+   */
+  disableWebhook(workspaceId: string, id: string, reason: string): Promise<boolean>;
+  /**
+   * For the delivery engine: the plain signing secrets of a webhook (a stored row, or its id, in any
+   * workspace, deleted or not): current first, then the previous one while its grace period lasts.
+   * With a row in hand, the synchronous openSigningSecrets(box, row, now) in secrets.ts does the same.
+   */
+  signingSecrets(webhook: string | StoredSecrets, now?: Date): Promise<string[]>;
+  /** Seals and opens secrets at rest (SWITCHBOARD_ENCRYPTION_KEY). */
+  readonly secretBox: SecretBox;
+}
+
+export interface WebhookServiceDeps {
+  db: Kysely<DB>;
+  config: Pick<Config, 'encryptionKey' | 'production' | 'allowPrivateTargets'>;
+  clock: Clock;
+  logger: Logger;
+}
+
+const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function toWebhook(row: store.WebhookRow, plainSecret: string | null = null): Webhook {
+  return {
+    id: row.id,
+    targetUrl: row.targetUrl,
+    operations: row.operations,
+    description: row.description,
+    secret: plainSecret,
+    status: row.status,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+    deletedAt: row.deletedAt,
+  };
+}
+
+function validateDescription(description: string | null, field: string): string | null {
+  if (description !== null && description.length > MAX_DESCRIPTION_LENGTH) {
+    throw invalidInput(field, `must be at most ${MAX_DESCRIPTION_LENGTH} characters (got ${description.length})`);
+  }
+  return description;
+}
+
+function validateStatus(status: string, field: string): WebhookStatus {
+  if (!(WEBHOOK_STATUSES as readonly string[]).includes(status)) {
+    throw invalidInput(field, `${JSON.stringify(status)} is not a status: use ACTIVE or DISABLED`);
+  }
+  return status as WebhookStatus;
+}
+
+/** An empty or absent secret means "none given"; Twenty's form sends "" when the field is left blank. */
+function givenSecret(secret: string | null | undefined): string | undefined {
+  return secret === null || secret === undefined || secret === '' ? undefined : secret;
+}
+
+const CHANGEABLE_FIELDS = ['targetUrl', 'operations', 'description', 'secret'] as const;
+
+/**
+ * Merges the flat fields with the nested `update`. A field given in both places must agree, so a
+ * client never loses an edit to an unspoken precedence rule.
+ */
+function mergeChanges(input: UpdateWebhookInput): { changes: WebhookFieldChanges; fieldName: (key: string) => string } {
+  const nested = input.update ?? {};
+  const changes: WebhookFieldChanges = {};
+  const source: Record<string, string> = {};
+  for (const key of CHANGEABLE_FIELDS) {
+    const flat = input[key];
+    const inner = nested[key];
+    const flatGiven = flat !== undefined && !(flat === null && key !== 'description');
+    const innerGiven = inner !== undefined && !(inner === null && key !== 'description');
+    if (flatGiven && innerGiven && JSON.stringify(flat) !== JSON.stringify(inner)) {
+      throw invalidInput(`update.${key}`, `differs from the top-level ${key}; give it in one place only`);
+    }
+    if (innerGiven) {
+      (changes as Record<string, unknown>)[key] = inner;
+      source[key] = `update.${key}`;
+    } else if (flatGiven) {
+      (changes as Record<string, unknown>)[key] = flat;
+      source[key] = key;
+    }
+  }
+  return { changes, fieldName: (key) => source[key] ?? key };
+}
+
+export function createWebhookService(deps: WebhookServiceDeps): WebhookService {
+  const { db, clock, logger } = deps;
+  const secretBox = createSecretBox(deps.config.encryptionKey);
+  const urlRules: TargetUrlRules = {
+    httpsOnly: deps.config.production,
+    allowPrivateTargets: deps.config.allowPrivateTargets,
+  };
+
+  async function findRow(workspaceId: string, id: string): Promise<store.WebhookRow | undefined> {
+    // An id that is not a UUID names no webhook; checking here keeps PostgreSQL's cast error out of the answer.
+    if (!UUID_PATTERN.test(id)) return undefined;
+    return store.findWebhook(db, workspaceId, id.toLowerCase());
+  }
+
+  function requireFound<T>(row: T | undefined, id: string): T {
+    if (!row) throw notFound('webhook', id);
+    return row;
+  }
+
+  return {
+    secretBox,
+
+    async list(workspaceId) {
+      return (await store.listWebhooks(db, workspaceId)).map((row) => toWebhook(row));
+    },
+
+    async find(workspaceId, id) {
+      const row = await findRow(workspaceId, id);
+      return row && toWebhook(row);
+    },
+
+    async get(workspaceId, id) {
+      return toWebhook(requireFound(await findRow(workspaceId, id), id));
+    },
+
+    async create(workspaceId, input) {
+      // Everything is validated before anything is written.
+      let id: string = randomUUID();
+      if (input.id !== undefined && input.id !== null) {
+        if (!UUID_PATTERN.test(input.id)) throw invalidInput('id', `${JSON.stringify(input.id)} is not a UUID`);
+        id = input.id.toLowerCase();
+      }
+      const targetUrl = normaliseTargetUrl(input.targetUrl, urlRules);
+      const operations = validateOperations(input.operations ?? DEFAULT_OPERATIONS);
+      const description = validateDescription(input.description ?? null, 'description');
+      const given = givenSecret(input.secret);
+      const secret = given === undefined ? generateWebhookSecret() : validateGivenSecret(given);
+
+      const row = await store.insertWebhook(db, {
+        id,
+        workspaceId,
+        targetUrl,
+        operations,
+        description,
+        secret: secretBox.seal(secret),
+        createdAt: clock.now(),
+      });
+      if (!row) throw new SwitchboardError('CONFLICT', `id: a webhook with id ${id} already exists`, 'id');
+      return toWebhook(row, secret);
+    },
+
+    async update(workspaceId, input) {
+      const { changes, fieldName } = mergeChanges(input);
+      const write: store.WebhookChanges = {};
+      if (changes.targetUrl !== undefined && changes.targetUrl !== null) {
+        write.targetUrl = normaliseTargetUrl(changes.targetUrl, urlRules, fieldName('targetUrl'));
+      }
+      if (changes.operations !== undefined && changes.operations !== null) {
+        write.operations = validateOperations(changes.operations, fieldName('operations'));
+      }
+      if (changes.description !== undefined) {
+        write.description = validateDescription(changes.description, fieldName('description'));
+      }
+      const secret = givenSecret(changes.secret);
+      if (secret !== undefined) write.secret = secretBox.seal(validateGivenSecret(secret, fieldName('secret')));
+      if (input.status !== undefined && input.status !== null) {
+        write.status = validateStatus(input.status, 'status');
+        // A re-enabled webhook gets a fresh failure window, or the next failure would disable it again at once.
+        write.resetFailingSinceIfDisabled = write.status === 'ACTIVE';
+      }
+
+      if (!UUID_PATTERN.test(input.id)) throw notFound('webhook', input.id);
+      const id = input.id.toLowerCase();
+      if (Object.keys(write).length === 0) return toWebhook(requireFound(await store.findWebhook(db, workspaceId, id), id));
+      const row = await store.updateWebhook(db, workspaceId, id, write, clock.now());
+      return toWebhook(requireFound(row, id));
+    },
+
+    async delete(workspaceId, id) {
+      if (!UUID_PATTERN.test(id)) throw notFound('webhook', id);
+      const row = await store.softDeleteWebhook(db, workspaceId, id.toLowerCase(), clock.now());
+      return toWebhook(requireFound(row, id));
+    },
+
+    async rotateSecret(workspaceId, id) {
+      if (!UUID_PATTERN.test(id)) throw notFound('webhook', id);
+      const now = clock.now();
+      const secret = generateWebhookSecret();
+      const row = await store.rotateWebhookSecret(
+        db,
+        workspaceId,
+        id.toLowerCase(),
+        secretBox.seal(secret),
+        new Date(now.getTime() + ROTATION_GRACE_PERIOD_MS),
+        now,
+      );
+      return toWebhook(requireFound(row, id), secret);
+    },
+
+    async disableWebhook(workspaceId, id, reason) {
+      const row = await store.disableWebhook(db, workspaceId, id, clock.now());
+      if (row) logger.warn({ webhookId: id, workspaceId, reason }, 'webhook disabled');
+      return row !== undefined;
+    },
+
+    async signingSecrets(webhook, now = clock.now()) {
+      let stored: StoredSecrets | undefined;
+      if (typeof webhook === 'string') {
+        stored = await store.findWebhookById(db, webhook);
+        if (!stored) throw notFound('webhook', webhook);
+      } else {
+        stored = webhook;
+      }
+      return openSigningSecrets(secretBox, stored, now);
+    },
+  };
+}
