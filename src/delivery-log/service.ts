@@ -1,0 +1,128 @@
+import type { Kysely } from 'kysely';
+import type { Clock } from '../domain/clock.ts';
+import { invalidInput, notFound } from '../domain/errors.ts';
+import type { DB, DeliveryStatus } from '../storage/schema.ts';
+import * as store from '../storage/delivery-log.ts';
+
+export type { AttemptRow, DeliveryRow, EventRow, WebhookStatsRow } from '../storage/delivery-log.ts';
+
+export const DELIVERY_STATUSES: readonly DeliveryStatus[] = ['PENDING', 'SUCCEEDED', 'FAILED'];
+const MAX_PAGE = 100;
+const DEFAULT_PAGE = 20;
+const STATS_WINDOW_MS = 24 * 3_600_000;
+
+export interface DeliveryWithAttempts extends store.DeliveryRow {
+  attempts: store.AttemptRow[];
+  event: store.EventRow | undefined;
+}
+
+export interface DeliveryPage {
+  edges: Array<{ node: DeliveryWithAttempts; cursor: string }>;
+  pageInfo: { hasNextPage: boolean; endCursor: string | null };
+  totalCount: number;
+}
+
+export interface DeliveryLogService {
+  /** One webhook's deliveries, newest first, with their attempts. */
+  list(
+    workspaceId: string,
+    query: { webhookId: string; status?: DeliveryStatus | null; first?: number | null; after?: string | null },
+  ): Promise<DeliveryPage>;
+  get(workspaceId: string, deliveryId: string): Promise<DeliveryWithAttempts>;
+  /** A new attempt now, whatever the delivery's status. */
+  redeliver(workspaceId: string, deliveryId: string): Promise<DeliveryWithAttempts>;
+  /** Re-queues every FAILED delivery of the webhook created since `since`; returns how many. */
+  recover(workspaceId: string, webhookId: string, since: Date): Promise<number>;
+  /** Attempt figures of the last 24 hours. */
+  stats(workspaceId: string, webhookId: string): Promise<store.WebhookStatsRow>;
+}
+
+export function encodeDeliveryCursor(position: store.DeliveryPosition): string {
+  return Buffer.from(`${position.createdAt.toISOString()}|${position.id}`).toString('base64url');
+}
+
+export function decodeDeliveryCursor(cursor: string, field = 'after'): store.DeliveryPosition {
+  const [createdAt, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
+  const date = new Date(createdAt ?? '');
+  if (!id || Number.isNaN(date.getTime())) throw invalidInput(field, 'is not a cursor returned by this list');
+  return { createdAt: date, id };
+}
+
+export function createDeliveryLogService(db: Kysely<DB>, clock: Clock): DeliveryLogService {
+  async function requireWebhook(workspaceId: string, webhookId: string): Promise<void> {
+    const found = await db
+      .selectFrom('webhooks')
+      .select('id')
+      .where('workspace_id', '=', workspaceId)
+      .where('id', '=', webhookId)
+      .where('deleted_at', 'is', null)
+      .executeTakeFirst();
+    if (!found) throw notFound('webhook', webhookId);
+  }
+
+  async function withDetails(workspaceId: string, rows: store.DeliveryRow[]): Promise<DeliveryWithAttempts[]> {
+    const [attempts, events] = await Promise.all([
+      store.listAttempts(db, rows.map((row) => row.id)),
+      store.findEvents(db, workspaceId, [...new Set(rows.map((row) => row.eventId))]),
+    ]);
+    const eventsById = new Map(events.map((event) => [event.id, event]));
+    return rows.map((row) => ({
+      ...row,
+      attempts: attempts.filter((attempt) => attempt.deliveryId === row.id),
+      event: eventsById.get(row.eventId),
+    }));
+  }
+
+  async function get(workspaceId: string, deliveryId: string): Promise<DeliveryWithAttempts> {
+    const row = await store.findDelivery(db, workspaceId, deliveryId);
+    if (!row) throw notFound('delivery', deliveryId);
+    const [delivery] = await withDetails(workspaceId, [row]);
+    return delivery;
+  }
+
+  return {
+    async list(workspaceId, query) {
+      const first = query.first ?? DEFAULT_PAGE;
+      if (!Number.isInteger(first) || first < 1 || first > MAX_PAGE) {
+        throw invalidInput('first', `must be an integer from 1 to ${MAX_PAGE}`);
+      }
+      const status = query.status ?? undefined;
+      if (status && !DELIVERY_STATUSES.includes(status)) {
+        throw invalidInput('status', `must be one of ${DELIVERY_STATUSES.join(', ')}`);
+      }
+      const after = query.after ? decodeDeliveryCursor(query.after) : undefined;
+      await requireWebhook(workspaceId, query.webhookId);
+      const filter = { workspaceId, webhookId: query.webhookId, status };
+      const [rows, totalCount] = await Promise.all([
+        store.listDeliveries(db, { ...filter, after, limit: first + 1 }),
+        store.countDeliveries(db, filter),
+      ]);
+      const page = await withDetails(workspaceId, rows.slice(0, first));
+      const edges = page.map((node) => ({ node, cursor: encodeDeliveryCursor(node) }));
+      return {
+        edges,
+        pageInfo: { hasNextPage: rows.length > first, endCursor: edges.at(-1)?.cursor ?? null },
+        totalCount,
+      };
+    },
+
+    get,
+
+    async redeliver(workspaceId, deliveryId) {
+      const updated = await store.requeueDeliveries(db, { workspaceId, deliveryId }, clock.now());
+      if (updated === 0) throw notFound('delivery', deliveryId);
+      return get(workspaceId, deliveryId);
+    },
+
+    async recover(workspaceId, webhookId, since) {
+      if (Number.isNaN(since.getTime())) throw invalidInput('since', 'must be a date');
+      await requireWebhook(workspaceId, webhookId);
+      return store.requeueDeliveries(db, { workspaceId, webhookId, onlyFailedSince: since }, clock.now());
+    },
+
+    async stats(workspaceId, webhookId) {
+      await requireWebhook(workspaceId, webhookId);
+      return store.webhookAttemptStats(db, webhookId, new Date(clock.now().getTime() - STATS_WINDOW_MS));
+    },
+  };
+}

@@ -1,0 +1,244 @@
+import { sql, type Kysely } from 'kysely';
+import type { DB, DeliveryStatus } from './schema.ts';
+import { DELIVERY_CHANNEL } from './events.ts';
+
+export interface DeliveryRow {
+  id: string;
+  workspaceId: string;
+  webhookId: string;
+  eventId: string;
+  operation: string;
+  status: DeliveryStatus;
+  attemptCount: number;
+  nextAttemptAt: Date | null;
+  lastAttemptAt: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface AttemptRow {
+  id: string;
+  deliveryId: string;
+  number: number;
+  startedAt: Date;
+  durationMs: number;
+  statusCode: number | null;
+  responseBody: string | null;
+  error: string | null;
+  requestHeaders: Record<string, string> | null;
+}
+
+export interface EventRow {
+  id: string;
+  workspaceId: string;
+  operation: string;
+  record: Record<string, unknown>;
+  previousRecord: Record<string, unknown> | null;
+  updatedFields: string[] | null;
+  createdAt: Date;
+}
+
+const deliveryColumns = [
+  'deliveries.id',
+  'deliveries.workspace_id as workspaceId',
+  'deliveries.webhook_id as webhookId',
+  'deliveries.event_id as eventId',
+  'deliveries.operation',
+  'deliveries.status',
+  'deliveries.attempt_count as attemptCount',
+  'deliveries.next_attempt_at as nextAttemptAt',
+  'deliveries.last_attempt_at as lastAttemptAt',
+  'deliveries.created_at as createdAt',
+  'deliveries.updated_at as updatedAt',
+] as const;
+
+/** Position in the newest-first order of one webhook's deliveries. */
+export interface DeliveryPosition {
+  createdAt: Date;
+  id: string;
+}
+
+export async function listDeliveries(
+  db: Kysely<DB>,
+  filter: { workspaceId: string; webhookId: string; status?: DeliveryStatus; after?: DeliveryPosition; limit: number },
+): Promise<DeliveryRow[]> {
+  let query = db
+    .selectFrom('deliveries')
+    .select(deliveryColumns)
+    .where('deliveries.workspace_id', '=', filter.workspaceId)
+    .where('deliveries.webhook_id', '=', filter.webhookId);
+  if (filter.status) query = query.where('deliveries.status', '=', filter.status);
+  if (filter.after) {
+    const { createdAt, id } = filter.after;
+    query = query.where((eb) =>
+      eb.or([
+        eb('deliveries.created_at', '<', createdAt),
+        eb.and([eb('deliveries.created_at', '=', createdAt), eb('deliveries.id', '<', id)]),
+      ]),
+    );
+  }
+  return query.orderBy('deliveries.created_at', 'desc').orderBy('deliveries.id', 'desc').limit(filter.limit).execute();
+}
+
+export async function countDeliveries(
+  db: Kysely<DB>,
+  filter: { workspaceId: string; webhookId: string; status?: DeliveryStatus },
+): Promise<number> {
+  let query = db
+    .selectFrom('deliveries')
+    .select((eb) => eb.fn.countAll<string>().as('count'))
+    .where('workspace_id', '=', filter.workspaceId)
+    .where('webhook_id', '=', filter.webhookId);
+  if (filter.status) query = query.where('status', '=', filter.status);
+  return Number((await query.executeTakeFirstOrThrow()).count);
+}
+
+export async function findDelivery(db: Kysely<DB>, workspaceId: string, id: string): Promise<DeliveryRow | undefined> {
+  return db
+    .selectFrom('deliveries')
+    .select(deliveryColumns)
+    .where('deliveries.workspace_id', '=', workspaceId)
+    .where('deliveries.id', '=', id)
+    .executeTakeFirst();
+}
+
+/** Attempts of these deliveries, oldest first within each delivery. */
+export async function listAttempts(db: Kysely<DB>, deliveryIds: string[]): Promise<AttemptRow[]> {
+  if (deliveryIds.length === 0) return [];
+  return db
+    .selectFrom('delivery_attempts')
+    .select([
+      'id',
+      'delivery_id as deliveryId',
+      'number',
+      'started_at as startedAt',
+      'duration_ms as durationMs',
+      'status_code as statusCode',
+      'response_body as responseBody',
+      'error',
+      'request_headers as requestHeaders',
+    ])
+    .where('delivery_id', 'in', deliveryIds)
+    .orderBy('delivery_id')
+    .orderBy('number')
+    .execute();
+}
+
+export async function findEvents(db: Kysely<DB>, workspaceId: string, eventIds: string[]): Promise<EventRow[]> {
+  if (eventIds.length === 0) return [];
+  return db
+    .selectFrom('events')
+    .select([
+      'id',
+      'workspace_id as workspaceId',
+      'operation',
+      'record',
+      'previous_record as previousRecord',
+      'updated_fields as updatedFields',
+      'created_at as createdAt',
+    ])
+    .where('workspace_id', '=', workspaceId)
+    .where('id', 'in', eventIds)
+    .execute();
+}
+
+/**
+ * Makes deliveries due now whatever their status, and wakes the workers. Clearing the lease means a worker
+ * still holding an old claim cannot settle over the new attempt.
+ */
+export async function requeueDeliveries(
+  db: Kysely<DB>,
+  filter: { workspaceId: string; deliveryId?: string; webhookId?: string; onlyFailedSince?: Date },
+  now: Date,
+): Promise<number> {
+  return db.transaction().execute(async (trx) => {
+    let query = trx
+      .updateTable('deliveries')
+      .set({ status: 'PENDING', next_attempt_at: now, lease_token: null, updated_at: now })
+      .where('workspace_id', '=', filter.workspaceId);
+    if (filter.deliveryId) query = query.where('id', '=', filter.deliveryId);
+    if (filter.webhookId) query = query.where('webhook_id', '=', filter.webhookId);
+    if (filter.onlyFailedSince) query = query.where('status', '=', 'FAILED').where('created_at', '>=', filter.onlyFailedSince);
+    const result = await query.executeTakeFirst();
+    const count = Number(result.numUpdatedRows);
+    if (count > 0) await sql`SELECT pg_notify(${DELIVERY_CHANNEL}, '')`.execute(trx);
+    return count;
+  });
+}
+
+export interface WebhookStatsRow {
+  sent: number;
+  succeeded: number;
+  failed: number;
+  p50LatencyMs: number | null;
+  p95LatencyMs: number | null;
+  lastSuccessAt: Date | null;
+  lastFailureAt: Date | null;
+}
+
+/** Attempt figures of one webhook since a time: an attempt succeeded when it got a 2xx answer. */
+export async function webhookAttemptStats(db: Kysely<DB>, webhookId: string, since: Date): Promise<WebhookStatsRow> {
+  const result = await sql<{
+    sent: string;
+    succeeded: string;
+    p50: number | null;
+    p95: number | null;
+    last_success: Date | null;
+    last_failure: Date | null;
+  }>`
+    SELECT count(*) AS sent,
+           count(*) FILTER (WHERE status_code BETWEEN 200 AND 299) AS succeeded,
+           percentile_cont(0.5) WITHIN GROUP (ORDER BY duration_ms) AS p50,
+           percentile_cont(0.95) WITHIN GROUP (ORDER BY duration_ms) AS p95,
+           max(started_at) FILTER (WHERE status_code BETWEEN 200 AND 299) AS last_success,
+           max(started_at) FILTER (WHERE status_code IS NULL OR status_code NOT BETWEEN 200 AND 299) AS last_failure
+    FROM delivery_attempts
+    WHERE webhook_id = ${webhookId} AND started_at >= ${since}
+  `.execute(db);
+  const row = result.rows[0];
+  const sent = Number(row?.sent ?? 0);
+  const succeeded = Number(row?.succeeded ?? 0);
+  return {
+    sent,
+    succeeded,
+    failed: sent - succeeded,
+    p50LatencyMs: row?.p50 ?? null,
+    p95LatencyMs: row?.p95 ?? null,
+    lastSuccessAt: row?.last_success ?? null,
+    lastFailureAt: row?.last_failure ?? null,
+  };
+}
+
+export interface QueueFigures {
+  pending: number;
+  oldestPendingCreatedAt: Date | null;
+}
+
+export async function queueFigures(db: Kysely<DB>): Promise<QueueFigures> {
+  const row = await db
+    .selectFrom('deliveries')
+    .select((eb) => [eb.fn.countAll<string>().as('pending'), eb.fn.min('created_at').as('oldest')])
+    .where('status', '=', 'PENDING')
+    .executeTakeFirstOrThrow();
+  return { pending: Number(row.pending), oldestPendingCreatedAt: (row.oldest as Date | null) ?? null };
+}
+
+/**
+ * Removes up to `batchSize` events older than `before` whose deliveries are all settled; their deliveries
+ * and attempts go with them (ON DELETE CASCADE). Small batches keep each transaction short, so delivery
+ * is never blocked behind retention.
+ */
+export async function deleteSettledEventsBefore(db: Kysely<DB>, before: Date, batchSize: number): Promise<number> {
+  const result = await sql`
+    DELETE FROM events
+    WHERE id IN (
+      SELECT e.id FROM events e
+      WHERE e.created_at < ${before}
+        AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.status = 'PENDING')
+      ORDER BY e.created_at
+      LIMIT ${batchSize}
+      FOR UPDATE SKIP LOCKED
+    )
+  `.execute(db);
+  return Number(result.numAffectedRows ?? 0);
+}
