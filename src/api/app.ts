@@ -62,6 +62,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     }
     const publicError = toPublicError(error);
     if (publicError.status >= 500) request.log.error({ err: error }, 'request failed');
+    // REST tells a well-formed request that breaks a rule (422) from one it cannot read (400).
+    if (publicError.code === 'BAD_USER_INPUT') publicError.status = 422;
     return reply.code(publicError.status).send({
       error: { code: publicError.code, message: publicError.message, ...(publicError.field ? { field: publicError.field } : {}) },
     });

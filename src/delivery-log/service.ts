@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Clock } from '../domain/clock.ts';
 import { invalidInput, notFound } from '../domain/errors.ts';
+import { buildPayload, serialisePayload } from '../domain/payload.ts';
 import type { DB, DeliveryStatus } from '../storage/schema.ts';
 import * as store from '../storage/delivery-log.ts';
 
@@ -14,6 +15,8 @@ const STATS_WINDOW_MS = 24 * 3_600_000;
 export interface DeliveryWithAttempts extends store.DeliveryRow {
   attempts: store.AttemptRow[];
   event: store.EventRow | undefined;
+  /** The body as sent to the endpoint (null once retention removed the event). */
+  payload: string | null;
 }
 
 export interface DeliveryPage {
@@ -66,11 +69,21 @@ export function createDeliveryLogService(db: Kysely<DB>, clock: Clock): Delivery
       store.findEvents(db, workspaceId, [...new Set(rows.map((row) => row.eventId))]),
     ]);
     const eventsById = new Map(events.map((event) => [event.id, event]));
-    return rows.map((row) => ({
-      ...row,
-      attempts: attempts.filter((attempt) => attempt.deliveryId === row.id),
-      event: eventsById.get(row.eventId),
-    }));
+    const attemptsByDelivery = new Map<string, store.AttemptRow[]>();
+    for (const attempt of attempts) {
+      const list = attemptsByDelivery.get(attempt.deliveryId);
+      if (list) list.push(attempt);
+      else attemptsByDelivery.set(attempt.deliveryId, [attempt]);
+    }
+    return rows.map((row) => {
+      const event = eventsById.get(row.eventId);
+      return {
+        ...row,
+        attempts: attemptsByDelivery.get(row.id) ?? [],
+        event,
+        payload: event ? serialisePayload(buildPayload(event, row.webhookId)) : null,
+      };
+    });
   }
 
   async function get(workspaceId: string, deliveryId: string): Promise<DeliveryWithAttempts> {

@@ -1,0 +1,59 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { invalidInput } from '../../domain/errors.ts';
+import type { DeliveryStatus } from '../../storage/schema.ts';
+import type { Services } from '../../services.ts';
+
+type WithWebhook = FastifyRequest<{ Params: { id: string }; Querystring: { status?: string; limit?: string; cursor?: string } }>;
+type WithDelivery = FastifyRequest<{ Params: { id: string; deliveryId: string } }>;
+
+function parseLimit(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const limit = Number(text);
+  if (!Number.isInteger(limit)) throw invalidInput('limit', 'must be an integer');
+  return limit;
+}
+
+/** The delivery log of one webhook under `/rest/webhooks/:id/…`, in the `{ data: { <name>: … } }` shape. */
+export async function registerDeliveryRoutes(app: FastifyInstance, services: Services): Promise<void> {
+  const log = services.deliveryLog;
+  const workspace = (request: FastifyRequest) => request.caller!.workspaceId;
+
+  app.get('/rest/webhooks/:id/deliveries', async (request: WithWebhook) => {
+    const page = await log.list(workspace(request), {
+      webhookId: request.params.id,
+      status: request.query.status?.toUpperCase() as DeliveryStatus | undefined,
+      first: parseLimit(request.query.limit),
+      after: request.query.cursor,
+    });
+    return {
+      data: { webhookDeliveries: page.edges.map((edge) => edge.node) },
+      pageInfo: page.pageInfo,
+      totalCount: page.totalCount,
+    };
+  });
+
+  app.get('/rest/webhooks/:id/deliveries/:deliveryId', async (request: WithDelivery) => {
+    const delivery = await log.get(workspace(request), request.params.deliveryId);
+    if (delivery.webhookId !== request.params.id) throw invalidInput('deliveryId', 'belongs to another webhook');
+    return { data: { webhookDelivery: delivery } };
+  });
+
+  app.post('/rest/webhooks/:id/deliveries/:deliveryId/redeliver', async (request: WithDelivery) => {
+    const current = await log.get(workspace(request), request.params.deliveryId);
+    if (current.webhookId !== request.params.id) throw invalidInput('deliveryId', 'belongs to another webhook');
+    return { data: { redeliver: await log.redeliver(workspace(request), request.params.deliveryId) } };
+  });
+
+  app.post('/rest/webhooks/:id/recover', async (request: FastifyRequest<{ Params: { id: string }; Body: { since?: unknown } }>) => {
+    const since = request.body?.since;
+    if (typeof since !== 'string' || Number.isNaN(Date.parse(since))) {
+      throw invalidInput('since', 'must be an ISO 8601 date, e.g. 2024-03-04T11:00:00Z');
+    }
+    const queued = await log.recover(workspace(request), request.params.id, new Date(since));
+    return { data: { recoverWebhook: { webhookId: request.params.id, since: new Date(since), queued } } };
+  });
+
+  app.get('/rest/webhooks/:id/stats', async (request: FastifyRequest<{ Params: { id: string } }>) => ({
+    data: { webhookStats: await log.stats(workspace(request), request.params.id) },
+  }));
+}
