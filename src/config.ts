@@ -13,6 +13,11 @@ export interface Config {
   encryptionKey: string | undefined;
   retryScheduleMs: number[];
   deliveryTimeoutMs: number;
+  /** How long a claimed delivery stays reserved for its worker; then another worker may claim it (crash recovery). */
+  leaseMs: number;
+  /** Requests in flight per worker process, overall and per endpoint (webhook). */
+  maxInFlight: number;
+  maxInFlightPerEndpoint: number;
   allowPrivateTargets: boolean;
   production: boolean;
   /** A webhook whose deliveries have all failed for this long is disabled. */
@@ -28,6 +33,12 @@ function parseBoolean(value: string, name: string): boolean {
   if (/^(1|true|yes|on)$/i.test(value)) return true;
   if (/^(0|false|no|off)$/i.test(value)) return false;
   throw new Error(`${name}: "${value}" is not a boolean (use true or false)`);
+}
+
+function parsePositiveInteger(value: string, name: string): number {
+  const number = Number(value);
+  if (!Number.isInteger(number) || number < 1) throw new Error(`${name}: "${value}" is not a positive integer`);
+  return number;
 }
 
 function parsePort(value: string, name: string): number {
@@ -52,6 +63,12 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     encryptionKey: env.SWITCHBOARD_ENCRYPTION_KEY || undefined,
     retryScheduleMs: parseDurationList(env.SWITCHBOARD_RETRY_SCHEDULE || '1m,5m,15m,1h,6h', 'SWITCHBOARD_RETRY_SCHEDULE'),
     deliveryTimeoutMs: parseDuration(env.SWITCHBOARD_DELIVERY_TIMEOUT || '30s', 'SWITCHBOARD_DELIVERY_TIMEOUT'),
+    leaseMs: 0, // set below: its default depends on the timeout
+    maxInFlight: parsePositiveInteger(env.SWITCHBOARD_MAX_IN_FLIGHT || '256', 'SWITCHBOARD_MAX_IN_FLIGHT'),
+    maxInFlightPerEndpoint: parsePositiveInteger(
+      env.SWITCHBOARD_MAX_IN_FLIGHT_PER_ENDPOINT || '32',
+      'SWITCHBOARD_MAX_IN_FLIGHT_PER_ENDPOINT',
+    ),
     allowPrivateTargets:
       env.SWITCHBOARD_ALLOW_PRIVATE_TARGETS !== undefined && env.SWITCHBOARD_ALLOW_PRIVATE_TARGETS !== ''
         ? parseBoolean(env.SWITCHBOARD_ALLOW_PRIVATE_TARGETS, 'SWITCHBOARD_ALLOW_PRIVATE_TARGETS')
@@ -61,5 +78,12 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     retentionMs: parseDuration(env.SWITCHBOARD_RETENTION || '30d', 'SWITCHBOARD_RETENTION'),
     logLevel: env.LOG_LEVEL || 'info',
   };
+  // A lease must outlast a queued wait plus one whole attempt, or a slow attempt could be claimed twice.
+  config.leaseMs = env.SWITCHBOARD_LEASE
+    ? parseDuration(env.SWITCHBOARD_LEASE, 'SWITCHBOARD_LEASE')
+    : 2 * config.deliveryTimeoutMs + 30_000;
+  if (config.leaseMs <= config.deliveryTimeoutMs) {
+    throw new Error(`SWITCHBOARD_LEASE: must be longer than SWITCHBOARD_DELIVERY_TIMEOUT (${config.deliveryTimeoutMs} ms)`);
+  }
   return { ...config, ...overrides };
 }

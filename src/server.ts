@@ -9,6 +9,8 @@ import { createServices, type Services } from './services.ts';
 import { openDatabase, type Database } from './storage/database.ts';
 import { migrateToLatest } from './storage/migrate.ts';
 import { bootstrapDefaultWorkspace, type BootstrapResult } from './workspaces/bootstrap.ts';
+import { createDeliveryWorker, type DeliveryWorker } from './delivery/worker.ts';
+import { SWITCHBOARD_VERSION } from './delivery/version.ts';
 
 export interface StartOptions {
   config: Config;
@@ -26,6 +28,8 @@ export interface RunningSwitchboard {
   services: Services;
   app: FastifyInstance | undefined;
   bootstrap: BootstrapResult;
+  /** The delivery worker, when the role delivers (all, worker). */
+  worker: DeliveryWorker | undefined;
   /** Stops taking work, lets in-flight work finish or returns it to the queue, then closes the database. */
   stop(): Promise<void>;
 }
@@ -67,13 +71,20 @@ export async function startSwitchboard(options: StartOptions): Promise<RunningSw
       url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
     }
 
+    let worker: DeliveryWorker | undefined;
+    if (role !== 'api') {
+      worker = createDeliveryWorker({ database, config, clock, logger, version: SWITCHBOARD_VERSION });
+      await worker.start();
+    }
+
     let stopped: Promise<void> | undefined;
     const stop = () =>
       (stopped ??= (async () => {
+        await worker?.stop();
         await app?.close();
         if (ownsDatabase) await database.close();
       })());
-    return { url, database, services, app, bootstrap, stop };
+    return { url, database, services, app, bootstrap, worker, stop };
   } catch (error) {
     if (ownsDatabase) await database.close().catch(() => {});
     throw error;

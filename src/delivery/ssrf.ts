@@ -1,0 +1,52 @@
+import dns from 'node:dns';
+import type { LookupFunction } from 'node:net';
+import { buildConnector } from 'undici';
+import { isIpLiteral, isPrivateAddress } from '../domain/ip-ranges.ts';
+
+/** The error an attempt fails with when its target is (or resolves to) a refused address. */
+export class PrivateTargetError extends Error {
+  readonly code = 'ERR_PRIVATE_TARGET';
+  constructor(host: string, address: string) {
+    super(
+      address === host
+        ? `target address ${address} is loopback, private, link-local or metadata (SWITCHBOARD_ALLOW_PRIVATE_TARGETS is false)`
+        : `target ${host} resolves to ${address}, a loopback, private, link-local or metadata address (SWITCHBOARD_ALLOW_PRIVATE_TARGETS is false)`,
+    );
+  }
+}
+
+/**
+ * A lookup for net/tls.connect that resolves the host and refuses it when any of its addresses is private.
+ * The socket then connects to exactly the address checked here, so a second DNS answer (rebinding) cannot
+ * slip a private address in between the check and the connection.
+ */
+export const guardedLookup: LookupFunction = (hostname, options, callback) => {
+  dns.lookup(hostname, { ...options, all: true }, (error, addresses) => {
+    if (error) return callback(error, '', 0);
+    const refused = addresses.find((entry) => isPrivateAddress(entry.address));
+    if (refused) return callback(new PrivateTargetError(hostname, refused.address), '', 0);
+    if (addresses.length === 0) return callback(Object.assign(new Error(`${hostname} has no address`), { code: 'ENOTFOUND' }), '', 0);
+    if (options.all) return (callback as unknown as (error: null, addresses: dns.LookupAddress[]) => void)(null, addresses);
+    callback(null, addresses[0]!.address, addresses[0]!.family);
+  });
+};
+
+/**
+ * undici's connector (TLS keeps the original host name as servername), guarded against private targets unless
+ * they are allowed: literal addresses are checked here, host names through guardedLookup.
+ */
+export function createConnector(options: { allowPrivateTargets: boolean; connectTimeoutMs: number }): buildConnector.connector {
+  const base = buildConnector({
+    timeout: options.connectTimeoutMs,
+    ...(options.allowPrivateTargets ? {} : { lookup: guardedLookup }),
+  } as buildConnector.BuildOptions);
+  if (options.allowPrivateTargets) return base;
+  return (connectOptions, callback) => {
+    const host = connectOptions.hostname.replace(/^\[(.*)\]$/, '$1');
+    if (isIpLiteral(host) && isPrivateAddress(host)) {
+      callback(new PrivateTargetError(host, host), null);
+      return;
+    }
+    return base(connectOptions, callback);
+  };
+}
