@@ -4,6 +4,7 @@ import type { Clock } from './domain/clock.ts';
 import type { Database } from './storage/database.ts';
 import { createWorkspaceService, type WorkspaceService } from './workspaces/api-keys.ts';
 import { createWebhookService, type WebhookService } from './webhooks/service.ts';
+import { createRecordService, type RecordService } from './records/service.ts';
 
 /** What every service is built from. */
 export interface ServiceDeps {
@@ -17,6 +18,7 @@ export interface ServiceDeps {
 export interface Services {
   workspaces: WorkspaceService;
   webhooks: WebhookService;
+  records: RecordService;
 }
 
 export function createServices(deps: ServiceDeps): Services {
@@ -24,5 +26,6 @@ export function createServices(deps: ServiceDeps): Services {
   return {
     workspaces: createWorkspaceService(database.db, clock),
     webhooks: createWebhookService({ db: database.db, config: deps.config, clock, logger: deps.logger }),
+    records: createRecordService(database.db, clock),
   };
 }
