@@ -121,7 +121,7 @@ export declare function verifyWebhook<TRecord = WebhookRecord>(options: VerifyWe
 /** Like verifyWebhook, but returns a result instead of throwing for a bad delivery. */
 export declare function checkWebhook<TRecord = WebhookRecord>(options: VerifyWebhookOptions): WebhookCheckResult<TRecord>;
 
-/** The Standard Webhooks HMAC key for a secret: base64-decoded after `whsec_`, else its UTF-8 bytes. */
+/** The Standard Webhooks HMAC key for a secret: the base64 after `whsec_`, else (not base64, or no prefix) its UTF-8 bytes. */
 export declare function standardWebhooksKey(secret: string): Buffer;
 
 export interface SignWebhookOptions {
@@ -139,6 +139,7 @@ export interface SignedWebhookHeaders {
   'webhook-id': string;
   'webhook-timestamp': string;
   'webhook-signature': string;
+  /** With several secrets, also 'x-twenty-signature-previous': the previous secrets' Twenty signatures. */
   [header: string]: string;
 }
 /** The headers Switchboard would send with this body: for testing a receiver. */

@@ -7,6 +7,7 @@ export const DEFAULT_TOLERANCE_SECONDS = 300;
 export const DEFAULT_MAX_BODY_BYTES = 2 * 1024 * 1024;
 
 const SHA256_BYTES = 32;
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 export class WebhookVerificationError extends Error {
   /**
@@ -114,7 +115,10 @@ function verifyTwenty(header, body, secrets) {
   }
   const timestamp = parseTimestamp(timestampHeader, 'X-Twenty-Timestamp');
   const candidates = [];
-  for (const entry of signatureHeader.split(/[\s,]+/)) {
+  // During a rotation Switchboard keeps X-Twenty-Signature to the current secret (so whole-header comparers keep
+  // working) and sends the previous secret's signature in X-Twenty-Signature-Previous.
+  const previousHeader = header('x-twenty-signature-previous') ?? '';
+  for (const entry of `${signatureHeader} ${previousHeader}`.split(/[\s,]+/)) {
     const match = /^(?:sha256=)?([0-9a-fA-F]{64})$/.exec(entry);
     if (match) candidates.push(Buffer.from(match[1], 'hex'));
   }
@@ -161,7 +165,8 @@ function verifyStandard(header, body, secrets) {
 
 /** The Standard Webhooks key: the base64 after `whsec_`, else (same rule as Switchboard's sender) the secret's UTF-8 bytes. */
 export function standardWebhooksKey(secret) {
-  return secret.startsWith('whsec_') ? Buffer.from(secret.slice('whsec_'.length), 'base64') : Buffer.from(secret, 'utf8');
+  const encoded = secret.startsWith('whsec_') ? secret.slice('whsec_'.length) : '';
+  return encoded.length > 0 && BASE64.test(encoded) ? Buffer.from(encoded, 'base64') : Buffer.from(secret, 'utf8');
 }
 
 function matchingSecret(secrets, keyOf, signed, candidates) {
@@ -231,8 +236,9 @@ function headerReader(headers) {
 }
 
 /**
- * The signing headers Switchboard sends, for testing a receiver without a server.
- * A list of secrets produces one signature per secret in each header, as during a rotation.
+ * The signing headers Switchboard sends, for testing a receiver without a server. A list of secrets (current
+ * first) signs as during a rotation: every secret in webhook-signature, the current one in X-Twenty-Signature
+ * and the others in X-Twenty-Signature-Previous.
  */
 export function signWebhook({ body, secret, id, timestamp }) {
   const bytes = toBytes(body);
@@ -243,9 +249,11 @@ export function signWebhook({ body, secret, id, timestamp }) {
   if (typeof messageId !== 'string' || messageId === '') throw new TypeError('id is required (or a body with an "id")');
   const twentySigned = Buffer.concat([Buffer.from(`${seconds}.`), bytes]);
   const standardSigned = Buffer.concat([Buffer.from(`${messageId}.${seconds}.`), bytes]);
+  const twenty = (each) => `sha256=${createHmac('sha256', each).update(twentySigned).digest('hex')}`;
   return {
     'content-type': 'application/json',
-    'x-twenty-signature': secrets.map((each) => `sha256=${createHmac('sha256', each).update(twentySigned).digest('hex')}`).join(' '),
+    'x-twenty-signature': twenty(secrets[0]),
+    ...(secrets.length > 1 ? { 'x-twenty-signature-previous': secrets.slice(1).map(twenty).join(',') } : {}),
     'x-twenty-timestamp': seconds,
     'webhook-id': messageId,
     'webhook-timestamp': seconds,

@@ -88,9 +88,13 @@ describe('verifyWebhook', () => {
     }
   });
 
-  it('uses the UTF-8 bytes of a secret without whsec_ as the Standard Webhooks key', () => {
-    const plain = 'my-own-secret';
-    expect(verifyWebhook({ rawBody: body, headers: standardHeaders(body, plain), secret: plain, now: NOW * 1000 }).id).toBeTruthy();
+  it('uses the UTF-8 bytes of a secret without whsec_ (or with non-base64 after it) as the Standard Webhooks key', () => {
+    for (const plain of ['my-own-secret', 'whsec_not base64!']) {
+      const key = Buffer.from(plain);
+      const signature = createHmac('sha256', key).update(`evt_1.${NOW}.${body}`).digest('base64');
+      const headers = { 'webhook-id': 'evt_1', 'webhook-timestamp': String(NOW), 'webhook-signature': `v1,${signature}` };
+      expect(verifyWebhook({ rawBody: body, headers, secret: plain, now: NOW * 1000 }).id).toBeTruthy();
+    }
   });
 
   it('refuses a body that was parsed and re-serialised (different bytes)', () => {
@@ -144,6 +148,11 @@ describe('verifyWebhook', () => {
     const previous = `whsec_${randomBytes(32).toString('base64')}`;
     const both = signWebhook({ body, secret: [SECRET, previous], timestamp: NOW });
     expect(both['webhook-signature'].split(' ')).toHaveLength(2);
+    // Like the sender: X-Twenty-Signature keeps the current secret's only; the previous one's has its own header.
+    expect(both['x-twenty-signature']).toMatch(/^sha256=[0-9a-f]{64}$/);
+    expect(both['x-twenty-signature-previous']).toBe(twentyHeaders(body, previous)['X-Twenty-Signature']);
+    const { 'webhook-signature': _, ...twentyOnly } = both;
+    expect(checkWebhook({ rawBody: body, headers: twentyOnly, secret: previous, now: NOW * 1000 })).toMatchObject({ ok: true, scheme: 'twenty' });
     // A receiver still configured with the previous secret accepts the rotated sender's deliveries.
     expect(checkWebhook({ rawBody: body, headers: both, secret: previous, now: NOW * 1000 })).toMatchObject({ ok: true, scheme: 'twenty' });
     // A receiver given both secrets accepts a sender still signing with only the old one, and says which matched.
