@@ -8,6 +8,10 @@ import { createLogger } from './logger.ts';
 import { createServices, type Services } from './services.ts';
 import { openDatabase, type Database } from './storage/database.ts';
 import { migrateToLatest } from './storage/migrate.ts';
+import { queueFigures } from './storage/delivery-log.ts';
+import { createMetrics, type Metrics } from './observability/metrics.ts';
+import { metricsRoute } from './api/metrics-route.ts';
+import { startRetention, type Retention } from './delivery-log/retention.ts';
 import { bootstrapDefaultWorkspace, type BootstrapResult } from './workspaces/bootstrap.ts';
 import { createDeliveryWorker, type DeliveryWorker } from './delivery/worker.ts';
 import { SWITCHBOARD_VERSION } from './delivery/version.ts';
@@ -28,6 +32,7 @@ export interface RunningSwitchboard {
   services: Services;
   app: FastifyInstance | undefined;
   bootstrap: BootstrapResult;
+  metrics: Metrics;
   /** The delivery worker, when the role delivers (all, worker). */
   worker: DeliveryWorker | undefined;
   /** Stops taking work, lets in-flight work finish or returns it to the queue, then closes the database. */
@@ -52,7 +57,8 @@ export async function startSwitchboard(options: StartOptions): Promise<RunningSw
   const ownsDatabase = !options.database;
   try {
     await migrateToLatest(database.db);
-    const services = createServices({ database, config, clock, logger });
+    const metrics = createMetrics(() => queueFigures(database.db), clock);
+    const services = createServices({ database, config, clock, logger, metrics });
     const bootstrap = await bootstrapDefaultWorkspace(database.db, services.workspaces, config.apiKey);
 
     let app: FastifyInstance | undefined;
@@ -64,6 +70,7 @@ export async function startSwitchboard(options: StartOptions): Promise<RunningSw
         checkHealth: async () => {
           await sql`SELECT 1`.execute(database.db);
         },
+        plugins: [metricsRoute(metrics)],
       });
       await app.listen({ host: config.host, port: config.port });
       const address = app.server.address();
@@ -72,19 +79,21 @@ export async function startSwitchboard(options: StartOptions): Promise<RunningSw
     }
 
     let worker: DeliveryWorker | undefined;
+    let retention: Retention | undefined;
     if (role !== 'api') {
-      worker = createDeliveryWorker({ database, config, clock, logger, version: SWITCHBOARD_VERSION });
+      worker = createDeliveryWorker({ database, config, clock, logger, version: SWITCHBOARD_VERSION, metrics });
       await worker.start();
+      retention = startRetention({ db: database.db, clock, logger, retentionMs: config.retentionMs });
     }
 
     let stopped: Promise<void> | undefined;
     const stop = () =>
       (stopped ??= (async () => {
-        await worker?.stop();
-        await app?.close();
+        await Promise.all([worker?.stop(), retention?.stop(), app?.close()]);
+        await services.deliveryLog.close();
         if (ownsDatabase) await database.close();
       })());
-    return { url, database, services, app, bootstrap, worker, stop };
+    return { url, database, services, app, bootstrap, worker, metrics, stop };
   } catch (error) {
     if (ownsDatabase) await database.close().catch(() => {});
     throw error;

@@ -2,8 +2,11 @@ import type { Logger } from 'pino';
 import type { Config } from './config.ts';
 import type { Clock } from './domain/clock.ts';
 import type { Database } from './storage/database.ts';
+import type { Metrics } from './observability/metrics.ts';
 import { createWorkspaceService, type WorkspaceService } from './workspaces/api-keys.ts';
 import { createWebhookService, type WebhookService } from './webhooks/service.ts';
+import { createDeliveryLogService, type DeliveryLogService } from './delivery-log/service.ts';
+import { createTestWebhookSender } from './delivery/test-webhook.ts';
 import { createRecordService, type RecordService } from './records/service.ts';
 
 /** What every service is built from. */
@@ -12,12 +15,15 @@ export interface ServiceDeps {
   config: Config;
   clock: Clock;
   logger: Logger;
+  /** Counters the services report to (GET /metrics); absent in one-shot CLI commands. */
+  metrics?: Metrics;
 }
 
 /** The application's services: the API and the CLI talk to these, never to storage directly. */
 export interface Services {
   workspaces: WorkspaceService;
   webhooks: WebhookService;
+  deliveryLog: DeliveryLogService;
   records: RecordService;
 }
 
@@ -26,6 +32,7 @@ export function createServices(deps: ServiceDeps): Services {
   return {
     workspaces: createWorkspaceService(database.db, clock),
     webhooks: createWebhookService({ db: database.db, config: deps.config, clock, logger: deps.logger }),
+    deliveryLog: createDeliveryLogService(database.db, clock, createTestWebhookSender(deps.config, clock)),
     records: createRecordService(database.db, clock),
   };
 }

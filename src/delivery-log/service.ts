@@ -4,6 +4,8 @@ import { invalidInput, notFound } from '../domain/errors.ts';
 import { buildPayload, serialisePayload } from '../domain/payload.ts';
 import type { DB, DeliveryStatus } from '../storage/schema.ts';
 import * as store from '../storage/delivery-log.ts';
+import { findWebhook, type WebhookRow } from '../storage/webhooks.ts';
+import type { TestAttempt, TestWebhookSender } from '../delivery/test-webhook.ts';
 
 export type { AttemptRow, DeliveryRow, EventRow, WebhookStatsRow } from '../storage/delivery-log.ts';
 
@@ -38,6 +40,9 @@ export interface DeliveryLogService {
   recover(workspaceId: string, webhookId: string, since: Date): Promise<number>;
   /** Attempt figures of the last 24 hours. */
   stats(workspaceId: string, webhookId: string): Promise<store.WebhookStatsRow>;
+  /** Sends a sample event of `operation` (default: from the webhook's operations) now; stores nothing. */
+  sendTest(workspaceId: string, webhookId: string, operation?: string | null): Promise<TestAttempt>;
+  close(): Promise<void>;
 }
 
 export function encodeDeliveryCursor(position: store.DeliveryPosition): string {
@@ -51,16 +56,11 @@ export function decodeDeliveryCursor(cursor: string, field = 'after'): store.Del
   return { createdAt: date, id };
 }
 
-export function createDeliveryLogService(db: Kysely<DB>, clock: Clock): DeliveryLogService {
-  async function requireWebhook(workspaceId: string, webhookId: string): Promise<void> {
-    const found = await db
-      .selectFrom('webhooks')
-      .select('id')
-      .where('workspace_id', '=', workspaceId)
-      .where('id', '=', webhookId)
-      .where('deleted_at', 'is', null)
-      .executeTakeFirst();
-    if (!found) throw notFound('webhook', webhookId);
+export function createDeliveryLogService(db: Kysely<DB>, clock: Clock, testSender: TestWebhookSender): DeliveryLogService {
+  async function requireWebhook(workspaceId: string, webhookId: string): Promise<WebhookRow> {
+    const found = await findWebhook(db, workspaceId, webhookId);
+    if (!found || found.deletedAt) throw notFound('webhook', webhookId);
+    return found;
   }
 
   async function withDetails(workspaceId: string, rows: store.DeliveryRow[]): Promise<DeliveryWithAttempts[]> {
@@ -137,5 +137,11 @@ export function createDeliveryLogService(db: Kysely<DB>, clock: Clock): Delivery
       await requireWebhook(workspaceId, webhookId);
       return store.webhookAttemptStats(db, webhookId, new Date(clock.now().getTime() - STATS_WINDOW_MS));
     },
+
+    async sendTest(workspaceId, webhookId, operation) {
+      return testSender.send(await requireWebhook(workspaceId, webhookId), operation);
+    },
+
+    close: () => testSender.close(),
   };
 }

@@ -3,6 +3,8 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Clock } from '../../src/domain/clock.ts';
 import { createDeliveryLogService, type DeliveryLogService } from '../../src/delivery-log/service.ts';
+import { createTestWebhookSender } from '../../src/delivery/test-webhook.ts';
+import { loadConfig } from '../../src/config.ts';
 import { startRetention } from '../../src/delivery-log/retention.ts';
 import { createMetrics } from '../../src/observability/metrics.ts';
 import { queueFigures } from '../../src/storage/delivery-log.ts';
@@ -23,11 +25,12 @@ describe.each(DATABASE_KINDS)('delivery log, redeliver, recover, stats, retentio
 
   beforeAll(async () => {
     test = await createTestDatabase(kind);
-    log = createDeliveryLogService(test.database.db, clock);
+    log = createDeliveryLogService(test.database.db, clock, createTestWebhookSender(loadConfig({}), clock));
     workspaceId = await insertWorkspaceRow(test.database.db);
     otherWorkspaceId = await insertWorkspaceRow(test.database.db);
   });
   afterAll(async () => {
+    await log?.close();
     await test?.dispose();
   });
 

@@ -2,6 +2,9 @@ import type { DeliveryStatus } from '../../storage/schema.ts';
 import type { AttemptRow, DeliveryWithAttempts } from '../../delivery-log/service.ts';
 import type { GraphQLModule } from './module.ts';
 
+const headerList = (parent: Pick<AttemptRow, 'requestHeaders'>) =>
+  Object.entries(parent.requestHeaders ?? {}).map(([name, value]) => ({ name, value }));
+
 /** Seeing and steering deliveries (CONTRACT.md section 6). */
 export const deliveriesModule: GraphQLModule = {
   typeDefs: /* GraphQL */ `
@@ -61,6 +64,21 @@ export const deliveriesModule: GraphQLModule = {
       totalCount: Int!
     }
 
+    "The attempt made by sendTestWebhook with a sample event (not stored in the delivery log)."
+    type TestWebhookAttempt {
+      number: Int!
+      startedAt: DateTime!
+      durationMs: Int!
+      statusCode: Int
+      responseBody: String
+      error: String
+      requestHeaders: [HttpHeader!]!
+      "The sample event's operation."
+      operation: String!
+      "The JSON body sent."
+      payload: String!
+    }
+
     type RecoverWebhookResult {
       webhookId: UUID!
       since: DateTime!
@@ -97,13 +115,13 @@ export const deliveriesModule: GraphQLModule = {
       redeliver(deliveryId: UUID!): WebhookDelivery!
       "Queues again every FAILED delivery of the webhook created since the given time."
       recoverWebhook(id: UUID!, since: DateTime!): RecoverWebhookResult!
+      "Signs and sends a sample event of the operation (default: from the webhook's operations) now."
+      sendTestWebhook(id: UUID!, operation: String): TestWebhookAttempt!
     }
   `,
   resolvers: {
-    DeliveryAttempt: {
-      requestHeaders: (parent: AttemptRow) =>
-        Object.entries(parent.requestHeaders ?? {}).map(([name, value]) => ({ name, value })),
-    },
+    DeliveryAttempt: { requestHeaders: headerList },
+    TestWebhookAttempt: { requestHeaders: headerList },
     WebhookDelivery: {
       payload: (parent: DeliveryWithAttempts) => parent.payload ?? null,
     },
@@ -133,6 +151,8 @@ export const deliveriesModule: GraphQLModule = {
     Mutation: {
       redeliver: (_parent, args: { deliveryId: string }, context) =>
         context.services.deliveryLog.redeliver(context.workspaceId, args.deliveryId),
+      sendTestWebhook: (_parent, args: { id: string; operation?: string | null }, context) =>
+        context.services.deliveryLog.sendTest(context.workspaceId, args.id, args.operation),
       recoverWebhook: async (_parent, args: { id: string; since: Date }, context) => ({
         webhookId: args.id,
         since: args.since,

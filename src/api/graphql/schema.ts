@@ -1,11 +1,12 @@
 import { apiKeysModule } from './api-keys.ts';
 import { baseModule } from './base.ts';
 import { webhooksModule } from './webhooks.ts';
+import { deliveriesModule } from './deliveries.ts';
 import { recordsModule } from './records.ts';
 import { GraphQLScalarType } from 'graphql';
 import type { FieldResolvers, GraphQLModule, ResolverMap } from './module.ts';
 
-const modules: GraphQLModule[] = [baseModule, apiKeysModule, webhooksModule, recordsModule];
+const modules: GraphQLModule[] = [baseModule, apiKeysModule, webhooksModule, deliveriesModule, recordsModule];
 
 function mergeResolvers(maps: ResolverMap[]): ResolverMap {
   const merged: ResolverMap = {};

@@ -1,0 +1,69 @@
+import { randomUUID } from 'node:crypto';
+import type { Config } from '../config.ts';
+import type { Clock } from '../domain/clock.ts';
+import { buildPayload, serialisePayload } from '../domain/payload.ts';
+import { sampleEvent, sampleOperation } from '../domain/sample-events.ts';
+import { signatureHeaders } from '../domain/signing.ts';
+import type { WebhookRow } from '../storage/webhooks.ts';
+import { createSecretBox } from '../webhooks/secret-box.ts';
+import { openSigningSecrets } from '../webhooks/secrets.ts';
+import { Sender } from './sender.ts';
+import { SWITCHBOARD_VERSION } from './version.ts';
+
+/** The outcome of a test send, shaped like a stored delivery attempt. */
+export interface TestAttempt {
+  number: number;
+  startedAt: Date;
+  durationMs: number;
+  statusCode: number | null;
+  responseBody: string | null;
+  error: string | null;
+  requestHeaders: Record<string, string>;
+  operation: string;
+  payload: string;
+}
+
+export interface TestWebhookSender {
+  /** Signs and POSTs a sample event of `operation` to the webhook now, exactly as a real delivery would be. */
+  send(webhook: WebhookRow, operation: string | null | undefined): Promise<TestAttempt>;
+  close(): Promise<void>;
+}
+
+/** Test events go through the same sender and signing as deliveries, but leave no event or delivery behind. */
+export function createTestWebhookSender(config: Config, clock: Clock): TestWebhookSender {
+  const sender = new Sender({
+    timeoutMs: config.deliveryTimeoutMs,
+    allowPrivateTargets: config.allowPrivateTargets,
+    requireHttps: config.production,
+    connectionsPerOrigin: 2,
+  });
+  const secretBox = createSecretBox(config.encryptionKey);
+  return {
+    async send(webhook, requested) {
+      const operation = sampleOperation(requested, webhook.operations);
+      const now = clock.now();
+      const event = sampleEvent(operation, { eventId: randomUUID(), recordId: randomUUID(), workspaceId: webhook.workspaceId }, now);
+      const body = serialisePayload(buildPayload(event, webhook.id));
+      const headers = signatureHeaders({
+        secrets: openSigningSecrets(secretBox, webhook, now),
+        eventId: event.id,
+        timestamp: Math.floor(now.getTime() / 1000),
+        body,
+        version: SWITCHBOARD_VERSION,
+      });
+      const result = await sender.send({ url: webhook.targetUrl, headers, body });
+      return {
+        number: 1,
+        startedAt: now,
+        durationMs: Math.round(result.durationMs),
+        statusCode: result.statusCode,
+        responseBody: result.responseBody,
+        error: result.error,
+        requestHeaders: headers,
+        operation,
+        payload: body,
+      };
+    },
+    close: () => sender.close(),
+  };
+}
