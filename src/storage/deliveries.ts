@@ -165,14 +165,14 @@ export async function settleAttempts(db: Kysely<DB>, attempts: SettledAttempt[],
           lease_token = NULL, last_attempt_at = i.started_at, updated_at = ${now.toISOString()}::timestamptz
       FROM input i
       WHERE d.id = i.delivery_id AND d.lease_token = i.lease_token
-      RETURNING d.id, d.workspace_id, d.webhook_id
+      RETURNING d.id, d.workspace_id, d.webhook_id, i.lease_token
     ),
     stored AS (
       INSERT INTO delivery_attempts (id, delivery_id, workspace_id, webhook_id, number, started_at, duration_ms,
                                      status_code, response_body, error, request_headers)
       SELECT gen_random_uuid(), i.delivery_id, u.workspace_id, u.webhook_id, i.number, i.started_at, i.duration_ms,
              i.status_code, i.response_body, i.error, i.request_headers
-      FROM input i JOIN updated u ON u.id = i.delivery_id
+      FROM input i JOIN updated u ON u.id = i.delivery_id AND u.lease_token = i.lease_token
     )
     SELECT id FROM updated
   `.execute(db);
