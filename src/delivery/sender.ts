@@ -1,5 +1,5 @@
 import { Pool } from 'undici';
-import { createConnector } from './ssrf.ts';
+import { createConnector, type Resolver } from './ssrf.ts';
 
 /** Only this much of a receiver's answer is read and kept; the rest is dropped. */
 export const RESPONSE_BODY_LIMIT = 4096;
@@ -12,6 +12,8 @@ export interface SenderOptions {
   requireHttps: boolean;
   /** Upper bound of open connections per origin. */
   connectionsPerOrigin: number;
+  /** Name resolution behind the private-target guard (default: the system's). */
+  resolve?: Resolver;
 }
 
 export interface OutgoingRequest {
@@ -45,6 +47,7 @@ export class Sender {
     this.connector = createConnector({
       allowPrivateTargets: options.allowPrivateTargets,
       connectTimeoutMs: Math.min(options.timeoutMs, 10_000),
+      resolve: options.resolve,
     });
   }
 
