@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import type { Reporter, TestModule } from 'vitest/node';
 
 /** Ends the run with the plain line CI reads: `N passed, N failed` (skipped counted apart). */
@@ -15,6 +16,10 @@ export default class SummaryReporter implements Reporter {
       }
       // A file that failed to load has no tests but must still count as a failure.
       if (module.state() === 'failed' && [...module.children.allTests()].length === 0) failed++;
+    }
+    // npm test runs vitest twice (test/helpers/run-tests.ts) and prints the total from these files.
+    if (process.env.SWITCHBOARD_SUMMARY_FILE) {
+      fs.writeFileSync(process.env.SWITCHBOARD_SUMMARY_FILE, JSON.stringify({ passed, failed, skipped }));
     }
     process.stdout.write(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}\n`);
   }
