@@ -53,7 +53,8 @@ export interface WebhookEvent<TRecord = WebhookRecord> {
   record: TRecord;
   /** State before; null for created. */
   previousRecord: TRecord | null;
-  updatedFields: string[];
+  /** The fields an update changed; null when the operation is not an update. */
+  updatedFields: string[] | null;
 }
 
 export type WebhookVerificationReason = 'missing_header' | 'bad_format' | 'stale' | 'future' | 'mismatch' | 'bad_json';

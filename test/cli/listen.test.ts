@@ -60,15 +60,20 @@ async function post(url: string, body: string, headers: Record<string, string>) 
 }
 
 describe('switchboard listen', () => {
-  it('verifies, prints, forwards genuine requests and refuses tampered, wrong-secret and stale ones; --fail-rate 1 fails every request', async () => {
+  it('verifies, prints and forwards genuine requests, refuses tampered, wrong-secret and stale ones, simulates failures, and refuses bad flags', async () => {
     const target = await forwardTarget(202);
+    const down = await forwardTarget(200);
+    await new Promise((resolve) => servers.pop()!.close(resolve));
+    // Three processes at once: each start pays for loading TypeScript.
     const verifying = listen(['--port', '0', '--secret', SECRET, '--forward', target.url]);
-    const failing = listen(['--port', '0', '--fail-rate', '1']);
+    const failing = listen(['--port', '0', '--fail-rate', '0.5', '--forward', down.url]);
+    const badFlag = listen(['--fail-rate', '1.5']);
     const [[, url], [, failingUrl]] = await Promise.all([
       verifying.waitFor(/Listening for webhooks on (http:\/\/127\.0\.0\.1:\d+)\//),
       failing.waitFor(/Listening for webhooks on (http:\/\/127\.0\.0\.1:\d+)\//),
     ]);
     expect(failing.output()).toMatch(/signatures are NOT verified/);
+    expect(failing.output()).toMatch(/answering 500 to 50% of requests/);
 
     const body = updateBody();
     const event = JSON.parse(body);
@@ -97,28 +102,19 @@ describe('switchboard listen', () => {
     expect(verifying.output().match(/REJECTED \(mismatch\)/g)).toHaveLength(2);
     expect(target.received).toHaveLength(1);
 
-    for (let i = 0; i < 3; i++) {
-      expect((await post(failingUrl, body, headers)).status).toBe(500);
-    }
-    await failing.waitFor(/(→ 500 \(simulated failure[^\n]*\n[\s\S]*){3}/);
+    // --fail-rate 0.5: every second request gets 500; the others go to the (dead) forward target: 502.
+    const statuses = [];
+    for (let i = 0; i < 4; i++) statuses.push((await post(failingUrl, body, headers)).status);
+    expect(statuses).toEqual([502, 500, 502, 500]);
+    await failing.waitFor(/(→ 500 \(simulated failure[\s\S]*){2}/);
+    expect(failing.output()).toMatch(/→ 502 \(forward to .* failed/);
     expect(failing.output()).toContain('signature: not verified (no --secret)');
+
+    expect(await badFlag.exited).toBe(2);
+    expect(badFlag.output()).toMatch(/--fail-rate must be a number from 0 to 1/);
   });
 
-  it('answers 502 when the forward target is down', async () => {
-    const target = await forwardTarget(200);
-    const closed = new URL(target.url);
-    await new Promise((resolve) => servers.pop()!.close(resolve));
-    const process = listen(['--port', '0', '--forward', closed.href]);
-    const [, url] = await process.waitFor(/on (http:\/\/127\.0\.0\.1:\d+)\//);
-    const body = updateBody();
-    expect((await post(url, body, { 'content-type': 'application/json' })).status).toBe(502);
-    await process.waitFor(/→ 502 \(forward to .* failed/);
-  });
-
-  it('refuses bad flags with a clear message', async () => {
-    const bad = listen(['--fail-rate', '1.5']);
-    expect(await bad.exited).toBe(2);
-    expect(bad.output()).toMatch(/--fail-rate must be a number from 0 to 1/);
+  it('validates flags', () => {
     expect(() => parseListenArgs(['--port', '70000'])).toThrow(/--port must be a whole number from 0 to 65535/);
     expect(() => parseListenArgs(['--forward', 'localhost:3000'])).toThrow(/--forward must be an http: or https: URL/);
     expect(() => parseListenArgs(['--secret', ''])).toThrow(/--secret must not be empty/);
