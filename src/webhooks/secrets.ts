@@ -19,7 +19,8 @@ export function generateWebhookSecret(): string {
 /**
  * Checks a secret the client chose. Any printable string of 16 to 512 characters is accepted, because
  * X-Twenty-Signature uses the secret string itself. A `whsec_` secret must carry valid base64 of at
- * least 16 bytes, since Standard Webhooks verifiers decode it.
+ * least 16 bytes, since Standard Webhooks verifiers decode it; any other secret signs `webhook-signature`
+ * with its raw UTF-8 bytes (standardWebhookKey in domain/signing.ts; verifiers use `{ format: 'raw' }`).
  */
 export function validateGivenSecret(secret: string, field = 'secret'): string {
   if (secret.length < MIN_GIVEN_SECRET_LENGTH) throw invalidInput(field, `must be at least ${MIN_GIVEN_SECRET_LENGTH} characters`);
@@ -32,19 +33,6 @@ export function validateGivenSecret(secret: string, field = 'secret'): string {
     }
   }
   return secret;
-}
-
-/**
- * The HMAC key of the Standard Webhooks `webhook-signature` for a secret: the base64-decoded part after
- * `whsec_`, or, for a client-chosen secret in another form, the UTF-8 bytes of the whole secret (what
- * the official libraries use with `{ format: 'raw' }`). X-Twenty-Signature always keys on the secret string.
- */
-export function standardWebhooksKey(secret: string): Buffer {
-  if (secret.startsWith(STANDARD_SECRET_PREFIX)) {
-    const encoded = secret.slice(STANDARD_SECRET_PREFIX.length);
-    if (BASE64.test(encoded) && encoded.length > 0) return Buffer.from(encoded, 'base64');
-  }
-  return Buffer.from(secret, 'utf8');
 }
 
 /** The secret columns of a webhook row, as stored (sealed). */

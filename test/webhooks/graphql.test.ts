@@ -78,7 +78,8 @@ describe.each(DATABASE_KINDS)('webhook management over GraphQL on %s', (kind) =>
   let operationRows: (webhookId: string) => Promise<string[]>;
 
   beforeAll(async () => {
-    app = await startTestApp(kind);
+    // role api: no delivery worker, so nothing is ever sent to the example.com targets used here.
+    app = await startTestApp(kind, { role: 'api' });
     const db = app.server.database.db;
     webhookCount = async () => Number((await sql<{ n: string }>`SELECT count(*) AS n FROM webhooks`.execute(db)).rows[0].n);
     operationRows = async (webhookId) =>

@@ -1,0 +1,117 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pino } from 'pino';
+import { DATABASE_KINDS } from '../helpers/databases.ts';
+import { startTestApp, type TestApp } from '../helpers/app.ts';
+import { insertSampleEvents } from '../helpers/fixtures.ts';
+import type { Clock } from '../../src/domain/clock.ts';
+import { createWebhookService } from '../../src/webhooks/service.ts';
+import { openSigningSecrets, ROTATION_GRACE_PERIOD_MS } from '../../src/webhooks/secrets.ts';
+import { findWebhookById } from '../../src/storage/webhooks.ts';
+
+const ENCRYPTION_KEY = 'a test encryption key that is long enough';
+
+describe.each(DATABASE_KINDS)('webhook secrets and lifecycle on %s', (kind) => {
+  let app: TestApp;
+  let now = new Date('2024-03-04T11:00:00.000Z');
+  const clock: Clock = { now: () => now };
+
+  beforeAll(async () => {
+    app = await startTestApp(kind, { role: 'api', clock, env: { SWITCHBOARD_ENCRYPTION_KEY: ENCRYPTION_KEY } });
+  });
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  const webhooks = () => app.server.services.webhooks;
+  const workspaceId = () => app.server.bootstrap.workspaceId;
+  const rawRow = (id: string) =>
+    app.server.database.db.selectFrom('webhooks').select(['secret', 'previous_secret', 'status', 'failing_since']).where('id', '=', id).executeTakeFirstOrThrow();
+
+  it('encrypts secrets at rest when SWITCHBOARD_ENCRYPTION_KEY is set', async () => {
+    const plain = 'my-own-secret-0123456789';
+    const created = await app.graphql('mutation ($input: CreateWebhookInput!) { createWebhook(input: $input) { id secret } }', {
+      input: { targetUrl: 'https://example.com/encrypted', secret: plain },
+    });
+    const { id, secret } = created.data.createWebhook;
+    expect(secret).toBe(plain);
+    const stored = await rawRow(id);
+    expect(stored.secret).toMatch(/^enc:v1:/);
+    expect(stored.secret).not.toContain(plain);
+    expect(await webhooks().signingSecrets(id)).toEqual([plain]);
+
+    const rotated = (await app.graphql('mutation ($id: UUID!) { rotateWebhookSecret(id: $id) { secret } }', { id })).data.rotateWebhookSecret.secret;
+    const afterRotation = await rawRow(id);
+    expect(afterRotation.secret).not.toContain(rotated);
+    expect(afterRotation.previous_secret).toMatch(/^enc:v1:/);
+    expect(afterRotation.previous_secret).not.toContain(plain);
+  });
+
+  it('keeps the previous secret for signing for 24 h after a rotation, then drops it', async () => {
+    now = new Date('2024-03-04T11:00:00.000Z');
+    const created = await webhooks().create(workspaceId(), { targetUrl: 'https://example.com/rotate' });
+    now = new Date('2024-03-05T08:00:00.000Z');
+    const rotated = await webhooks().rotateSecret(workspaceId(), created.id);
+    const rotatedAt = now.getTime();
+
+    expect(await webhooks().signingSecrets(created.id)).toEqual([rotated.secret, created.secret]);
+    expect(await webhooks().signingSecrets(created.id, new Date(rotatedAt + ROTATION_GRACE_PERIOD_MS - 1))).toEqual([rotated.secret, created.secret]);
+    expect(await webhooks().signingSecrets(created.id, new Date(rotatedAt + ROTATION_GRACE_PERIOD_MS))).toEqual([rotated.secret]);
+    // The same from a row in hand, as the sender has it.
+    const row = (await findWebhookById(app.server.database.db, created.id))!;
+    expect(openSigningSecrets(webhooks().secretBox, row, new Date(rotatedAt + 1000))).toEqual([rotated.secret, created.secret]);
+    expect(await webhooks().signingSecrets(row, new Date(rotatedAt + ROTATION_GRACE_PERIOD_MS + 1))).toEqual([rotated.secret]);
+
+    // A second rotation keeps only the secret it replaced, with a fresh grace period.
+    now = new Date(rotatedAt + 60_000);
+    const again = await webhooks().rotateSecret(workspaceId(), created.id);
+    expect(await webhooks().signingSecrets(created.id)).toEqual([again.secret, rotated.secret]);
+
+    // Setting a secret by update replaces it at once: no grace period.
+    await webhooks().update(workspaceId(), { id: created.id, update: { secret: 'replaced-secret-0123456789' } });
+    expect(await webhooks().signingSecrets(created.id)).toEqual(['replaced-secret-0123456789']);
+  });
+
+  it('stops fan-out at once on disable or soft delete, and re-enabling starts the failure window afresh', async () => {
+    const events = () => insertSampleEvents(app.server.database.db, workspaceId(), 1, 'person.created');
+    const deliveriesFor = async (webhookId: string) =>
+      (await app.server.database.db.selectFrom('deliveries').select('id').where('webhook_id', '=', webhookId).execute()).length;
+
+    const disabled = await webhooks().create(workspaceId(), { targetUrl: 'https://example.com/to-disable', operations: ['person.*'] });
+    const deleted = await webhooks().create(workspaceId(), { targetUrl: 'https://example.com/to-delete', operations: ['*.created'] });
+    await events();
+    expect(await deliveriesFor(disabled.id)).toBe(1);
+    expect(await deliveriesFor(deleted.id)).toBe(1);
+
+    await app.server.database.db.updateTable('webhooks').set({ failing_since: now }).where('id', '=', disabled.id).execute();
+    expect(await webhooks().disableWebhook(workspaceId(), disabled.id, '410 Gone')).toBe(true);
+    expect(await webhooks().disableWebhook(workspaceId(), disabled.id, '410 Gone')).toBe(false);
+    expect(await webhooks().disableWebhook(randomUUID(), deleted.id, 'wrong workspace')).toBe(false);
+    await webhooks().delete(workspaceId(), deleted.id);
+    await events();
+    expect(await deliveriesFor(disabled.id)).toBe(1);
+    expect(await deliveriesFor(deleted.id)).toBe(1);
+    expect((await rawRow(disabled.id)).status).toBe('DISABLED');
+    expect((await rawRow(disabled.id)).failing_since).not.toBeNull();
+
+    const enabled = await webhooks().update(workspaceId(), { id: disabled.id, status: 'ACTIVE' });
+    expect(enabled.status).toBe('ACTIVE');
+    expect((await rawRow(disabled.id)).failing_since).toBeNull();
+    await events();
+    expect(await deliveriesFor(disabled.id)).toBe(2);
+  });
+
+  it('applies production rules: https only and no private targets', async () => {
+    const production = createWebhookService({
+      db: app.server.database.db,
+      config: { encryptionKey: ENCRYPTION_KEY, production: true, allowPrivateTargets: false },
+      clock,
+      logger: pino({ level: 'silent' }),
+    });
+    await expect(production.create(workspaceId(), { targetUrl: 'http://example.com/' })).rejects.toThrow(/targetUrl: must use https: in production/);
+    await expect(production.create(workspaceId(), { targetUrl: 'https://169.254.169.254/latest' })).rejects.toThrow(/private or link-local/);
+    const existing = await production.create(workspaceId(), { targetUrl: 'https://example.com/prod' });
+    await expect(production.update(workspaceId(), { id: existing.id, targetUrl: 'https://[::ffff:127.0.0.1]/' })).rejects.toThrow(/loopback/);
+    expect((await production.get(workspaceId(), existing.id)).targetUrl).toBe('https://example.com/prod');
+  });
+});
