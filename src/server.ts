@@ -11,6 +11,7 @@ import { migrateToLatest } from './storage/migrate.ts';
 import { queueFigures } from './storage/delivery-log.ts';
 import { createMetrics, type Metrics } from './observability/metrics.ts';
 import { metricsRoute } from './api/metrics-route.ts';
+import { uiRoutes } from './api/ui.ts';
 import { startRetention, type Retention } from './delivery-log/retention.ts';
 import { bootstrapDefaultWorkspace, type BootstrapResult } from './workspaces/bootstrap.ts';
 import { createDeliveryWorker, type DeliveryWorker } from './delivery/worker.ts';
@@ -70,7 +71,7 @@ export async function startSwitchboard(options: StartOptions): Promise<RunningSw
         checkHealth: async () => {
           await sql`SELECT 1`.execute(database.db);
         },
-        plugins: [metricsRoute(metrics)],
+        plugins: [metricsRoute(metrics), uiRoutes()],
       });
       await app.listen({ host: config.host, port: config.port });
       const address = app.server.address();

@@ -1,0 +1,237 @@
+import { useState } from 'react';
+import { errorMessage } from '../api.ts';
+import { formatDateTime, formatDuration, prettyJson } from '../format.ts';
+import { useInterval, useLoad } from '../hooks.ts';
+import { fetchDeliveries, redeliver, type Attempt, type Delivery, type DeliveryStatus, type HttpHeader } from '../queries.ts';
+import { DeliveryStatusBadge, StatusCodeBadge } from './badges.tsx';
+import { ErrorNotice, Section, Spinner } from './ui.tsx';
+
+const PAGE_SIZE = 20;
+
+/** The webhook's deliveries, newest first; the first page refreshes itself while the page is open. */
+export function DeliveryLog({ webhookId, refreshToken }: { webhookId: string; refreshToken: number }) {
+  const [status, setStatus] = useState<DeliveryStatus | ''>('');
+  const firstPage = useLoad(() => fetchDeliveries(webhookId, { status: status || undefined, first: PAGE_SIZE }), [webhookId, status, refreshToken]);
+  const [older, setOlder] = useState<{ deliveries: Delivery[]; hasNextPage: boolean; endCursor: string | null } | undefined>();
+  const [loadingMore, setLoadingMore] = useState(false);
+  const [moreError, setMoreError] = useState<string | undefined>();
+  const [replaced, setReplaced] = useState<Record<string, Delivery>>({});
+
+  const pending = firstPage.data?.deliveries.some((delivery) => delivery.status === 'PENDING') ?? false;
+  useInterval(() => {
+    setReplaced({});
+    void firstPage.reload({ quiet: true });
+  }, pending ? 1500 : 4000);
+
+  const seen = new Set<string>();
+  const deliveries = [...(firstPage.data?.deliveries ?? []), ...(older?.deliveries ?? [])]
+    .filter((delivery) => !seen.has(delivery.id) && seen.add(delivery.id))
+    .map((delivery) => replaced[delivery.id] ?? delivery);
+  const hasNextPage = older ? older.hasNextPage : (firstPage.data?.hasNextPage ?? false);
+  const endCursor = older ? older.endCursor : (firstPage.data?.endCursor ?? null);
+
+  const loadMore = async () => {
+    setLoadingMore(true);
+    setMoreError(undefined);
+    try {
+      const page = await fetchDeliveries(webhookId, { status: status || undefined, first: PAGE_SIZE, after: endCursor });
+      setOlder((previous) => ({
+        deliveries: [...(previous?.deliveries ?? []), ...page.deliveries],
+        hasNextPage: page.hasNextPage,
+        endCursor: page.endCursor,
+      }));
+    } catch (error) {
+      setMoreError(errorMessage(error));
+    } finally {
+      setLoadingMore(false);
+    }
+  };
+
+  return (
+    <Section
+      title="Delivery log"
+      description={
+        firstPage.data ? `${firstPage.data.totalCount} ${firstPage.data.totalCount === 1 ? 'delivery' : 'deliveries'}${status ? ` ${status.toLowerCase()}` : ''}. Newest first; refreshes by itself.` : 'Every event sent to this endpoint, with each attempt.'
+      }
+      actions={
+        <>
+          <label className="compact-field inline">
+            <span>Status</span>
+            <select
+              className="input"
+              value={status}
+              onChange={(event) => {
+                setOlder(undefined);
+                setStatus(event.target.value as DeliveryStatus | '');
+              }}
+            >
+              <option value="">All</option>
+              <option value="PENDING">Pending</option>
+              <option value="SUCCEEDED">Succeeded</option>
+              <option value="FAILED">Failed</option>
+            </select>
+          </label>
+          <button
+            type="button"
+            className="button"
+            onClick={() => {
+              setOlder(undefined);
+              setReplaced({});
+              void firstPage.reload({ quiet: true });
+            }}
+          >
+            Refresh
+          </button>
+        </>
+      }
+    >
+      {firstPage.error && <ErrorNotice message={firstPage.error} onRetry={() => void firstPage.reload()} />}
+      {firstPage.loading && !firstPage.data && <Spinner label="Loading deliveries…" />}
+      {firstPage.data && deliveries.length === 0 && (
+        <div className="empty">
+          <p>No deliveries{status ? ` with status ${status.toLowerCase()}` : ' yet'}.</p>
+          <p className="muted">Create, update or delete a record (or send a test event) and it appears here.</p>
+        </div>
+      )}
+      {deliveries.length > 0 && (
+        <ol className="deliveries" aria-label="Deliveries">
+          {deliveries.map((delivery) => (
+            <DeliveryItem
+              key={delivery.id}
+              delivery={delivery}
+              onResent={(updated) => {
+                setReplaced((previous) => ({ ...previous, [updated.id]: updated }));
+                void firstPage.reload({ quiet: true });
+              }}
+            />
+          ))}
+        </ol>
+      )}
+      {moreError && <ErrorNotice message={moreError} />}
+      {hasNextPage && (
+        <button type="button" className="button" onClick={() => void loadMore()} disabled={loadingMore}>
+          {loadingMore ? 'Loading…' : 'Load older deliveries'}
+        </button>
+      )}
+    </Section>
+  );
+}
+
+function DeliveryItem({ delivery, onResent }: { delivery: Delivery; onResent: (delivery: Delivery) => void }) {
+  const [open, setOpen] = useState(false);
+  const [resending, setResending] = useState(false);
+  const [resendError, setResendError] = useState<string | undefined>();
+  const attempts = [...delivery.attempts].sort((a, b) => b.number - a.number);
+  const latest = attempts[0];
+  const detailsId = `delivery-${delivery.id}`;
+
+  const resend = async () => {
+    setResending(true);
+    setResendError(undefined);
+    try {
+      onResent(await redeliver(delivery.id));
+    } catch (error) {
+      setResendError(errorMessage(error));
+    } finally {
+      setResending(false);
+    }
+  };
+
+  return (
+    <li className="delivery" data-delivery-id={delivery.id} data-status={delivery.status}>
+      <div className="delivery-summary">
+        <button type="button" className="delivery-toggle" aria-expanded={open} aria-controls={detailsId} onClick={() => setOpen(!open)}>
+          <span className="caret" aria-hidden="true">
+            {open ? '▾' : '▸'}
+          </span>
+          <code className="operation">{delivery.operation}</code>
+          <span className="muted small">{formatDateTime(delivery.createdAt)}</span>
+        </button>
+        <div className="delivery-badges">
+          <DeliveryStatusBadge status={delivery.status} />
+          {latest && <StatusCodeBadge statusCode={latest.statusCode} error={latest.error} />}
+          <span className="muted small">
+            {delivery.attemptCount} {delivery.attemptCount === 1 ? 'attempt' : 'attempts'}
+          </span>
+          <button type="button" className="button button-small" onClick={() => void resend()} disabled={resending} aria-label={`Resend ${delivery.operation} delivery`}>
+            {resending ? 'Resending…' : 'Resend'}
+          </button>
+        </div>
+      </div>
+      {resendError && <ErrorNotice message={resendError} />}
+      <div id={detailsId} className="delivery-details" hidden={!open}>
+        {open && (
+          <>
+            <dl className="facts">
+              <dt>Event id</dt>
+              <dd>
+                <code>{delivery.eventId}</code>
+              </dd>
+              <dt>Delivery id</dt>
+              <dd>
+                <code>{delivery.id}</code>
+              </dd>
+              {delivery.status === 'PENDING' && (
+                <>
+                  <dt>Next attempt</dt>
+                  <dd>{formatDateTime(delivery.nextAttemptAt)}</dd>
+                </>
+              )}
+            </dl>
+            <h4>Request body</h4>
+            {delivery.payload ? <pre className="code-block" tabIndex={0}>{prettyJson(delivery.payload)}</pre> : <p className="muted">Not kept.</p>}
+            <h4>Attempts</h4>
+            {attempts.length === 0 ? (
+              <p className="muted">No attempt yet: it is queued.</p>
+            ) : (
+              <ol className="attempts">
+                {attempts.map((attempt) => (
+                  <AttemptView key={attempt.number} attempt={attempt} />
+                ))}
+              </ol>
+            )}
+          </>
+        )}
+      </div>
+    </li>
+  );
+}
+
+export function AttemptView({ attempt, title }: { attempt: Attempt; title?: string }) {
+  return (
+    <li className="attempt" data-attempt={attempt.number}>
+      <div className="attempt-header">
+        <strong>{title ?? `Attempt ${attempt.number}`}</strong>
+        <StatusCodeBadge statusCode={attempt.statusCode} error={attempt.error} />
+        <span className="muted small">
+          {formatDateTime(attempt.startedAt)} · {formatDuration(attempt.durationMs)}
+        </span>
+      </div>
+      {attempt.error && <p className="attempt-error">{attempt.error}</p>}
+      <details>
+        <summary>Request headers</summary>
+        <HeaderList headers={attempt.requestHeaders} />
+      </details>
+      <div className="response">
+        <span className="label">Response body</span>
+        {attempt.responseBody ? <pre className="code-block" tabIndex={0}>{prettyJson(attempt.responseBody)}</pre> : <p className="muted">Empty.</p>}
+      </div>
+    </li>
+  );
+}
+
+function HeaderList({ headers }: { headers: HttpHeader[] }) {
+  if (headers.length === 0) return <p className="muted">Not recorded.</p>;
+  return (
+    <dl className="headers">
+      {headers.map((header) => (
+        <div key={header.name}>
+          <dt>{header.name}</dt>
+          <dd>
+            <code>{header.value}</code>
+          </dd>
+        </div>
+      ))}
+    </dl>
+  );
+}

@@ -1,0 +1,68 @@
+import { useId } from 'react';
+import { ACTION_OPTIONS, newRow, OBJECT_OPTIONS, type OperationRow } from '../operations.ts';
+
+/** Operations as rows of Object × Action; at least one row always remains. */
+export function OperationsEditor({ rows, onChange, error }: {
+  rows: OperationRow[];
+  onChange: (rows: OperationRow[]) => void;
+  error?: string;
+}) {
+  const legendId = useId();
+  const errorId = `${legendId}-error`;
+  const update = (key: number, patch: Partial<OperationRow>) =>
+    onChange(rows.map((row) => (row.key === key ? { ...row, ...patch } : row)));
+
+  // Operations loaded from the server may name an object or action this form does not list.
+  const withCurrent = (options: ReadonlyArray<{ value: string; label: string }>, value: string) =>
+    options.some((option) => option.value === value) ? options : [...options, { value, label: value || '(none)' }];
+
+  return (
+    <fieldset className="field operations" aria-describedby={error ? errorId : undefined}>
+      <legend id={legendId}>Events</legend>
+      <p className="hint">Each row subscribes to one object and action. “All” matches every one.</p>
+      <ul className="operation-rows">
+        {rows.map((row, index) => (
+          <li key={row.key} className="operation-row">
+            <label className="compact-field">
+              <span>Object {index + 1}</span>
+              <select className="input" value={row.object} onChange={(event) => update(row.key, { object: event.target.value })}>
+                {withCurrent(OBJECT_OPTIONS, row.object).map((option) => (
+                  <option key={option.value} value={option.value}>
+                    {option.label}
+                  </option>
+                ))}
+              </select>
+            </label>
+            <label className="compact-field">
+              <span>Action {index + 1}</span>
+              <select className="input" value={row.action} onChange={(event) => update(row.key, { action: event.target.value })}>
+                {withCurrent(ACTION_OPTIONS, row.action).map((option) => (
+                  <option key={option.value} value={option.value}>
+                    {option.label}
+                  </option>
+                ))}
+              </select>
+            </label>
+            <button
+              type="button"
+              className="button button-ghost"
+              onClick={() => onChange(rows.filter((other) => other.key !== row.key))}
+              disabled={rows.length === 1}
+              aria-label={`Remove event row ${index + 1}`}
+            >
+              Remove
+            </button>
+          </li>
+        ))}
+      </ul>
+      <button type="button" className="button button-small" onClick={() => onChange([...rows, newRow()])}>
+        + Add event
+      </button>
+      {error && (
+        <p className="field-error" id={errorId} role="alert">
+          {error}
+        </p>
+      )}
+    </fieldset>
+  );
+}

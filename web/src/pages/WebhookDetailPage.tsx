@@ -1,0 +1,251 @@
+import { useState } from 'react';
+import { errorMessage } from '../api.ts';
+import { WebhookStatusBadge } from '../components/badges.tsx';
+import { AttemptView, DeliveryLog } from '../components/DeliveryLog.tsx';
+import { WebhookForm } from '../components/WebhookForm.tsx';
+import { ConfirmDialog, ErrorNotice, OneTimeSecret, Section, Spinner } from '../components/ui.tsx';
+import { formatDateTime, prettyJson } from '../format.ts';
+import { useDocumentTitle, useLoad } from '../hooks.ts';
+import { ACTION_OPTIONS, OBJECT_OPTIONS } from '../operations.ts';
+import {
+  deleteWebhook,
+  fetchWebhook,
+  rotateWebhookSecret,
+  sendTestWebhook,
+  updateWebhook,
+  type TestAttempt,
+  type Webhook,
+} from '../queries.ts';
+import { Link, navigate } from '../router.tsx';
+
+export function WebhookDetailPage({ id }: { id: string }) {
+  useDocumentTitle('Webhook');
+  const loaded = useLoad(() => fetchWebhook(id), [id]);
+  const [webhook, setWebhook] = useState<Webhook | undefined>();
+  const [formVersion, setFormVersion] = useState(0);
+  const [logVersion, setLogVersion] = useState(0);
+  const current = webhook ?? loaded.data ?? undefined;
+
+  if (loaded.error) return <ErrorNotice message={loaded.error} onRetry={() => void loaded.reload()} />;
+  if (loaded.loading && !current) return <Spinner label="Loading webhook…" />;
+  if (!current) {
+    return (
+      <>
+        <h1>Webhook not found</h1>
+        <p>
+          It may have been deleted. <Link href="/settings/api-webhooks">Back to API &amp; Webhooks</Link>
+        </p>
+      </>
+    );
+  }
+
+  return (
+    <>
+      <header className="page-header webhook-header">
+        <div>
+          <h1 className="url-title">{current.targetUrl}</h1>
+          <p className="muted small">
+            Created {formatDateTime(current.createdAt)} · updated {formatDateTime(current.updatedAt)}
+          </p>
+        </div>
+        <StatusToggle webhook={current} onChange={setWebhook} />
+      </header>
+
+      <Section title="Settings" description="Where events go and which ones.">
+        <WebhookForm
+          key={`${current.id}-${formVersion}`}
+          initial={{ targetUrl: current.targetUrl, description: current.description ?? '', operations: current.operations }}
+          submitLabel="Save changes"
+          onSubmit={async (values) => {
+            const updated = await updateWebhook({ id: current.id, ...values });
+            setWebhook(updated);
+            setFormVersion((version) => version + 1);
+          }}
+        />
+      </Section>
+
+      <RotateSecret webhookId={current.id} />
+      <SendTest webhook={current} onSent={() => setLogVersion((version) => version + 1)} />
+      <DeliveryLog webhookId={current.id} refreshToken={logVersion} />
+      <DeleteWebhook webhook={current} />
+    </>
+  );
+}
+
+function StatusToggle({ webhook, onChange }: { webhook: Webhook; onChange: (webhook: Webhook) => void }) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | undefined>();
+  const next = webhook.status === 'ACTIVE' ? 'DISABLED' : 'ACTIVE';
+  const toggle = async () => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      onChange(await updateWebhook({ id: webhook.id, status: next }));
+    } catch (caught) {
+      setError(errorMessage(caught));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <div className="status-toggle">
+      <span role="status">
+        <WebhookStatusBadge status={webhook.status} />
+      </span>
+      <button type="button" className="button" onClick={() => void toggle()} disabled={busy}>
+        {webhook.status === 'ACTIVE' ? 'Disable' : 'Enable'}
+      </button>
+      {error && <ErrorNotice message={error} />}
+    </div>
+  );
+}
+
+function RotateSecret({ webhookId }: { webhookId: string }) {
+  const [confirming, setConfirming] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | undefined>();
+  const [secret, setSecret] = useState<string | undefined>();
+  const rotate = async () => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      setSecret(await rotateWebhookSecret(webhookId));
+      setConfirming(false);
+    } catch (caught) {
+      setError(errorMessage(caught));
+      setConfirming(false);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <Section
+      title="Signing secret"
+      description="The secret signs every request. After a rotation the previous secret stays valid for 24 hours, so receivers can switch without losing events."
+      actions={
+        <button type="button" className="button" onClick={() => setConfirming(true)}>
+          Rotate secret
+        </button>
+      }
+    >
+      {error && <ErrorNotice message={error} />}
+      {secret && (
+        <OneTimeSecret title="New signing secret" value={secret}>
+          <button type="button" className="button button-ghost" onClick={() => setSecret(undefined)}>
+            Done
+          </button>
+        </OneTimeSecret>
+      )}
+      <ConfirmDialog
+        open={confirming}
+        title="Rotate the signing secret?"
+        message={<p>A new secret is generated and shown once. Requests are signed with it from now on; the old one keeps verifying for 24 hours.</p>}
+        confirmLabel="Rotate"
+        busy={busy}
+        onConfirm={() => void rotate()}
+        onCancel={() => setConfirming(false)}
+      />
+    </Section>
+  );
+}
+
+function SendTest({ webhook, onSent }: { webhook: Webhook; onSent: () => void }) {
+  const [operation, setOperation] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | undefined>();
+  const [result, setResult] = useState<TestAttempt | undefined>();
+  const concrete = OBJECT_OPTIONS.filter((object) => object.value !== '*').flatMap((object) =>
+    ACTION_OPTIONS.filter((action) => action.value !== '*').map((action) => ({
+      value: `${object.value}.${action.value}`,
+      label: `${object.label} · ${action.label}`,
+    })),
+  );
+  const send = async () => {
+    setBusy(true);
+    setError(undefined);
+    setResult(undefined);
+    try {
+      setResult(await sendTestWebhook(webhook.id, operation || null));
+      onSent();
+    } catch (caught) {
+      setError(errorMessage(caught));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <Section title="Send a test event" description="Signs and sends a sample event now, and shows what the endpoint answered. Tests are not kept in the log.">
+      <div className="inline-form">
+        <label className="compact-field">
+          <span>Event</span>
+          <select className="input" value={operation} onChange={(event) => setOperation(event.target.value)}>
+            <option value="">From the webhook’s events</option>
+            {concrete.map((option) => (
+              <option key={option.value} value={option.value}>
+                {option.label}
+              </option>
+            ))}
+          </select>
+        </label>
+        <button type="button" className="button button-primary" onClick={() => void send()} disabled={busy}>
+          {busy ? 'Sending…' : 'Send test event'}
+        </button>
+      </div>
+      <div aria-live="polite">
+        {error && <ErrorNotice message={error} />}
+        {result && (
+          <div className="test-result" data-testid="test-result">
+            <ul className="attempts">
+              <AttemptView attempt={result} title={`Test ${result.operation}`} />
+            </ul>
+            <details>
+              <summary>Request body</summary>
+              <pre className="code-block" tabIndex={0}>{prettyJson(result.payload)}</pre>
+            </details>
+          </div>
+        )}
+      </div>
+    </Section>
+  );
+}
+
+function DeleteWebhook({ webhook }: { webhook: Webhook }) {
+  const [confirming, setConfirming] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | undefined>();
+  const remove = async () => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      await deleteWebhook(webhook.id);
+      navigate('/settings/api-webhooks');
+    } catch (caught) {
+      setError(errorMessage(caught));
+      setBusy(false);
+    }
+  };
+  return (
+    <Section title="Danger zone" description="Deleting stops new events at once. The delivery log goes with it.">
+      <button type="button" className="button button-danger" onClick={() => setConfirming(true)}>
+        Delete webhook
+      </button>
+      <ConfirmDialog
+        open={confirming}
+        title="Delete this webhook?"
+        message={
+          <>
+            <p>
+              <code>{webhook.targetUrl}</code> will stop receiving events. This cannot be undone.
+            </p>
+            {error && <ErrorNotice message={error} />}
+          </>
+        }
+        confirmLabel="Delete"
+        danger
+        busy={busy}
+        onConfirm={() => void remove()}
+        onCancel={() => setConfirming(false)}
+      />
+    </Section>
+  );
+}

@@ -1,0 +1,185 @@
+import { graphql } from './api.ts';
+
+export type WebhookStatus = 'ACTIVE' | 'DISABLED';
+export type DeliveryStatus = 'PENDING' | 'SUCCEEDED' | 'FAILED';
+
+export interface HttpHeader {
+  name: string;
+  value: string;
+}
+
+export interface Attempt {
+  number: number;
+  startedAt: string;
+  durationMs: number;
+  statusCode: number | null;
+  responseBody: string | null;
+  error: string | null;
+  requestHeaders: HttpHeader[];
+}
+
+export interface Delivery {
+  id: string;
+  eventId: string;
+  operation: string;
+  status: DeliveryStatus;
+  attemptCount: number;
+  nextAttemptAt: string | null;
+  lastAttemptAt: string | null;
+  createdAt: string;
+  payload: string | null;
+  attempts: Attempt[];
+}
+
+export interface LastDelivery {
+  id: string;
+  status: DeliveryStatus;
+  operation: string;
+  lastAttemptAt: string | null;
+  createdAt: string;
+  attempts: Array<{ number: number; statusCode: number | null; error: string | null }>;
+}
+
+export interface Webhook {
+  id: string;
+  targetUrl: string;
+  operations: string[];
+  description: string | null;
+  status: WebhookStatus;
+  createdAt: string;
+  updatedAt: string;
+  lastDelivery?: LastDelivery | null;
+}
+
+export interface ApiKey {
+  id: string;
+  name: string;
+  keyPrefix: string;
+  createdAt: string;
+  lastUsedAt: string | null;
+  revokedAt: string | null;
+}
+
+export interface TestAttempt extends Attempt {
+  operation: string;
+  payload: string;
+}
+
+const WEBHOOK_FIELDS = 'id targetUrl operations description status createdAt updatedAt';
+const LAST_DELIVERY = 'lastDelivery { id status operation lastAttemptAt createdAt attempts { number statusCode error } }';
+const ATTEMPT_FIELDS = 'number startedAt durationMs statusCode responseBody error requestHeaders { name value }';
+const DELIVERY_FIELDS = `id eventId operation status attemptCount nextAttemptAt lastAttemptAt createdAt payload attempts { ${ATTEMPT_FIELDS} }`;
+
+export async function fetchWorkspace(apiKey?: string): Promise<{ id: string; name: string }> {
+  const data = await graphql<{ currentWorkspace: { id: string; name: string } }>('{ currentWorkspace { id name } }', {}, apiKey);
+  return data.currentWorkspace;
+}
+
+export async function fetchWebhooks(): Promise<Webhook[]> {
+  const data = await graphql<{ webhooks: Webhook[] }>(`{ webhooks { ${WEBHOOK_FIELDS} ${LAST_DELIVERY} } }`);
+  return data.webhooks;
+}
+
+export async function fetchWebhook(id: string): Promise<Webhook | null> {
+  const data = await graphql<{ webhook: Webhook | null }>(
+    `query Webhook($id: UUID!) { webhook(id: $id) { ${WEBHOOK_FIELDS} } }`,
+    { id },
+  );
+  return data.webhook;
+}
+
+export async function createWebhook(input: { targetUrl: string; description: string; operations: string[] }): Promise<Webhook & { secret: string }> {
+  const data = await graphql<{ createWebhook: Webhook & { secret: string } }>(
+    `mutation CreateWebhook($input: CreateWebhookInput!) { createWebhook(input: $input) { ${WEBHOOK_FIELDS} secret } }`,
+    { input: { ...input, description: input.description || null } },
+  );
+  return data.createWebhook;
+}
+
+export async function updateWebhook(input: {
+  id: string;
+  targetUrl?: string;
+  description?: string;
+  operations?: string[];
+  status?: WebhookStatus;
+}): Promise<Webhook> {
+  const data = await graphql<{ updateWebhook: Webhook }>(
+    `mutation UpdateWebhook($input: UpdateWebhookInput!) { updateWebhook(input: $input) { ${WEBHOOK_FIELDS} } }`,
+    { input },
+  );
+  return data.updateWebhook;
+}
+
+export async function deleteWebhook(id: string): Promise<void> {
+  await graphql(`mutation DeleteWebhook($id: UUID!) { deleteWebhook(id: $id) { id } }`, { id });
+}
+
+export async function rotateWebhookSecret(id: string): Promise<string> {
+  const data = await graphql<{ rotateWebhookSecret: { secret: string } }>(
+    `mutation Rotate($id: UUID!) { rotateWebhookSecret(id: $id) { id secret } }`,
+    { id },
+  );
+  return data.rotateWebhookSecret.secret;
+}
+
+export interface DeliveryPage {
+  deliveries: Delivery[];
+  hasNextPage: boolean;
+  endCursor: string | null;
+  totalCount: number;
+}
+
+export async function fetchDeliveries(webhookId: string, options: { status?: DeliveryStatus; first: number; after?: string | null }): Promise<DeliveryPage> {
+  const data = await graphql<{
+    webhookDeliveries: { edges: Array<{ node: Delivery }>; pageInfo: { hasNextPage: boolean; endCursor: string | null }; totalCount: number };
+  }>(
+    `query Deliveries($webhookId: UUID!, $status: DeliveryStatus, $first: Int, $after: String) {
+      webhookDeliveries(webhookId: $webhookId, status: $status, first: $first, after: $after) {
+        edges { node { ${DELIVERY_FIELDS} } cursor }
+        pageInfo { hasNextPage endCursor }
+        totalCount
+      }
+    }`,
+    { webhookId, status: options.status ?? null, first: options.first, after: options.after ?? null },
+  );
+  const connection = data.webhookDeliveries;
+  return {
+    deliveries: connection.edges.map((edge) => edge.node),
+    hasNextPage: connection.pageInfo.hasNextPage,
+    endCursor: connection.pageInfo.endCursor,
+    totalCount: connection.totalCount,
+  };
+}
+
+export async function redeliver(deliveryId: string): Promise<Delivery> {
+  const data = await graphql<{ redeliver: Delivery }>(
+    `mutation Redeliver($deliveryId: UUID!) { redeliver(deliveryId: $deliveryId) { ${DELIVERY_FIELDS} } }`,
+    { deliveryId },
+  );
+  return data.redeliver;
+}
+
+export async function sendTestWebhook(id: string, operation: string | null): Promise<TestAttempt> {
+  const data = await graphql<{ sendTestWebhook: TestAttempt }>(
+    `mutation SendTest($id: UUID!, $operation: String) { sendTestWebhook(id: $id, operation: $operation) { ${ATTEMPT_FIELDS} operation payload } }`,
+    { id, operation },
+  );
+  return data.sendTestWebhook;
+}
+
+export async function fetchApiKeys(): Promise<ApiKey[]> {
+  const data = await graphql<{ apiKeys: ApiKey[] }>('{ apiKeys { id name keyPrefix createdAt lastUsedAt revokedAt } }');
+  return data.apiKeys;
+}
+
+export async function createApiKey(name: string): Promise<{ id: string; key: string; keyPrefix: string }> {
+  const data = await graphql<{ createApiKey: { id: string; key: string; keyPrefix: string } }>(
+    'mutation CreateApiKey($name: String) { createApiKey(name: $name) { id key keyPrefix } }',
+    { name },
+  );
+  return data.createApiKey;
+}
+
+export async function revokeApiKey(id: string): Promise<void> {
+  await graphql('mutation RevokeApiKey($id: UUID!) { revokeApiKey(id: $id) { id revokedAt } }', { id });
+}
