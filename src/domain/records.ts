@@ -39,8 +39,8 @@ export interface ObjectSpec {
 /** The common text bound: generous for names, titles and cities. */
 export const SHORT_TEXT_MAX = 1_000;
 /**
- * Long text (a company's address) is accepted up to 2 Mi characters so that the payload limit, not a field
- * bound, is what stops an oversized record; the limit is then refused with PAYLOAD_TOO_LARGE.
+ * Long text (a company's address) is accepted up to 2 Mi characters so that the 1 MiB payload limit, not a field
+ * bound, is what stops an oversized record (with PAYLOAD_TOO_LARGE rather than a length error).
  */
 export const LONG_TEXT_MAX = 2 * 1024 * 1024;
 export const EMAIL_MAX = 254;
