@@ -87,6 +87,9 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
   const signal = new WakeSignal();
   const endpoints = new Map<string, Endpoint>();
   const lowWater = Math.max(1, Math.min(CLAIM_BATCH, Math.floor(config.maxInFlight / 4)));
+  // A lease shorter than timeout + LEASE_MARGIN_MS (allowed: it only has to outlast the timeout) would make
+  // every claim too short to start, and the worker would claim and release forever without sending.
+  const leaseMargin = Math.min(LEASE_MARGIN_MS, (config.leaseMs - config.deliveryTimeoutMs) / 2);
 
   let inFlight = 0;
   let queued = 0;
@@ -202,7 +205,7 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
     while (!stopping && endpoint.inFlight < config.maxInFlightPerEndpoint && endpoint.queue.length > 0) {
       const delivery = endpoint.queue.shift()!;
       queued--;
-      if (delivery.leaseUntil.getTime() - clock.now().getTime() < config.deliveryTimeoutMs + LEASE_MARGIN_MS) {
+      if (delivery.leaseUntil.getTime() - clock.now().getTime() < config.deliveryTimeoutMs + leaseMargin) {
         // Waited too long for a slot: sending now could outlive the lease and race another worker.
         releaser.add({ deliveryId: delivery.id, leaseToken: delivery.leaseToken });
         continue;
