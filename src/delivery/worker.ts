@@ -29,8 +29,8 @@ import { WakeSignal } from './wake-signal.ts';
 
 /** Without any wake-up, look for due work at least this often (retries scheduled by a worker that died). */
 const IDLE_POLL_MS = 2_000;
-/** A queued delivery starts only if its lease still covers a whole attempt plus this margin. */
-const LEASE_MARGIN_MS = 1_000;
+/** A queued delivery starts only if its lease still covers a whole attempt plus a margin of up to this. */
+const MAX_LEASE_MARGIN_MS = 1_000;
 const CLAIM_BATCH = 200;
 const SETTLE_BATCH = 200;
 const SETTLE_DELAY_MS = 5;
@@ -87,9 +87,8 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
   const signal = new WakeSignal();
   const endpoints = new Map<string, Endpoint>();
   const lowWater = Math.max(1, Math.min(CLAIM_BATCH, Math.floor(config.maxInFlight / 4)));
-  // A lease shorter than timeout + LEASE_MARGIN_MS (allowed: it only has to outlast the timeout) would make
-  // every claim too short to start, and the worker would claim and release forever without sending.
-  const leaseMargin = Math.min(LEASE_MARGIN_MS, (config.leaseMs - config.deliveryTimeoutMs) / 2);
+  // Fresh claims always pass (the lease is longer than the timeout); only a long wait for a slot fails it.
+  const leaseMargin = Math.min(MAX_LEASE_MARGIN_MS, (config.leaseMs - config.deliveryTimeoutMs) / 2);
 
   let inFlight = 0;
   let queued = 0;
