@@ -1,7 +1,8 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import mercurius from 'mercurius';
-import { GraphQLError } from 'graphql';
+import type { GraphQLError as GraphQLErrorInstance } from 'graphql';
+import { GraphQLError } from './graphql/graphql-runtime.ts';
 import type { ApiContext } from './context.ts';
 import { toPublicError } from './errors.ts';
 import { resolvers, typeDefs } from './graphql/schema.ts';
@@ -43,7 +44,10 @@ function isProtected(url: string): boolean {
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const { services } = options;
-  const app: FastifyInstance = Fastify({ loggerInstance: options.logger as FastifyBaseLogger, bodyLimit: BODY_LIMIT_BYTES, disableRequestLogging: true });
+  const app: FastifyInstance = Fastify({ loggerInstance: options.logger as FastifyBaseLogger, bodyLimit: BODY_LIMIT_BYTES,
+    // Per-request lines would drown the delivery logs; errors are logged by the handlers below.
+    logController: new LogController({ disableRequestLogging: true }),
+  });
 
   app.addHook('onRequest', async (request, reply) => {
     if (!isProtected(request.url) || request.method === 'OPTIONS') return;
@@ -82,9 +86,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     errorFormatter: (execution, context) => {
       const formatted = mercurius.defaultErrorFormatter(execution, context);
       // Mercurius wraps validation failures in one error whose originalError lists them.
-      const flattened = (execution.errors ?? []).flatMap((error): GraphQLError[] => {
+      const flattened = (execution.errors ?? []).flatMap((error): GraphQLErrorInstance[] => {
         const nested = (error.originalError as { errors?: unknown } | undefined)?.errors;
-        return Array.isArray(nested) ? (nested as GraphQLError[]) : [error];
+        return Array.isArray(nested) ? (nested as GraphQLErrorInstance[]) : [error];
       });
       const errors = flattened.map((error) => {
         const original = error.originalError;

@@ -6,7 +6,8 @@ import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { openDatabase } from '../../src/storage/database.ts';
 import { migrateToLatest } from '../../src/storage/migrate.ts';
-import { databaseUrlFor, POSTGRES_TEMPLATE } from './postgres-url.ts';
+import { randomBytes } from 'node:crypto';
+import { databaseUrlFor } from './postgres-url.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -28,20 +29,24 @@ export default async function setup(project: TestProject): Promise<() => Promise
   await database.close();
   project.provide('pgliteTemplateDir', templateDir);
 
+  // A template of this run's own: runs in parallel (several engineers, or CI beside a developer) never collide.
   const adminUrl = process.env.DATABASE_URL;
+  const template = `switchboard_test_template_${randomBytes(4).toString('hex')}`;
+  const admin = async (statement: string) => {
+    const client = new pg.Client({ connectionString: adminUrl });
+    await client.connect();
+    await client.query(statement).finally(() => client.end());
+  };
   if (adminUrl) {
-    const admin = new pg.Client({ connectionString: adminUrl });
-    await admin.connect();
-    await admin.query(`DROP DATABASE IF EXISTS ${POSTGRES_TEMPLATE} WITH (FORCE)`);
-    await admin.query(`CREATE DATABASE ${POSTGRES_TEMPLATE}`);
-    await admin.end();
-    const templateDatabase = await openDatabase({ databaseUrl: databaseUrlFor(adminUrl, POSTGRES_TEMPLATE), poolSize: 1 });
+    await admin(`CREATE DATABASE ${template}`);
+    const templateDatabase = await openDatabase({ databaseUrl: databaseUrlFor(adminUrl, template), poolSize: 1 });
     await migrateToLatest(templateDatabase.db);
     await templateDatabase.close();
   }
-  project.provide('postgresTemplate', adminUrl ? POSTGRES_TEMPLATE : undefined);
+  project.provide('postgresTemplate', adminUrl ? template : undefined);
 
   return async () => {
     fs.rmSync(root, { recursive: true, force: true });
+    if (adminUrl) await admin(`DROP DATABASE IF EXISTS ${template} WITH (FORCE)`).catch(() => {});
   };
 }

@@ -1,4 +1,3 @@
-export const POSTGRES_TEMPLATE = 'switchboard_test_template';
 
 /** The same server and credentials as baseUrl, another database. */
 export function databaseUrlFor(baseUrl: string, databaseName: string): string {

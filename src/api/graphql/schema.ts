@@ -3,7 +3,7 @@ import { baseModule } from './base.ts';
 import { webhooksModule } from './webhooks.ts';
 import { deliveriesModule } from './deliveries.ts';
 import { recordsModule } from './records.ts';
-import { GraphQLScalarType } from 'graphql';
+import { GraphQLScalarType } from './graphql-runtime.ts';
 import type { FieldResolvers, GraphQLModule, ResolverMap } from './module.ts';
 
 const modules: GraphQLModule[] = [baseModule, apiKeysModule, webhooksModule, deliveriesModule, recordsModule];
