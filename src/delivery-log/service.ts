@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Clock } from '../domain/clock.ts';
 import { invalidInput, notFound } from '../domain/errors.ts';
 import { buildPayload, serialisePayload } from '../domain/payload.ts';
+import { isUuid } from '../domain/records.ts';
 import type { DB, DeliveryStatus } from '../storage/schema.ts';
 import * as store from '../storage/delivery-log.ts';
 import { findWebhook, type WebhookRow } from '../storage/webhooks.ts';
@@ -58,6 +59,8 @@ export function decodeDeliveryCursor(cursor: string, field = 'after'): store.Del
 
 export function createDeliveryLogService(db: Kysely<DB>, clock: Clock, testSender: TestWebhookSender): DeliveryLogService {
   async function requireWebhook(workspaceId: string, webhookId: string): Promise<WebhookRow> {
+    // An id that is not a UUID names nothing; PostgreSQL would refuse the cast with an error (a 500).
+    if (!isUuid(webhookId)) throw notFound('webhook', webhookId);
     const found = await findWebhook(db, workspaceId, webhookId);
     if (!found || found.deletedAt) throw notFound('webhook', webhookId);
     return found;
@@ -87,6 +90,7 @@ export function createDeliveryLogService(db: Kysely<DB>, clock: Clock, testSende
   }
 
   async function get(workspaceId: string, deliveryId: string): Promise<DeliveryWithAttempts> {
+    if (!isUuid(deliveryId)) throw notFound('delivery', deliveryId);
     const row = await store.findDelivery(db, workspaceId, deliveryId);
     if (!row) throw notFound('delivery', deliveryId);
     const [delivery] = await withDetails(workspaceId, [row]);
@@ -122,6 +126,7 @@ export function createDeliveryLogService(db: Kysely<DB>, clock: Clock, testSende
     get,
 
     async redeliver(workspaceId, deliveryId) {
+      if (!isUuid(deliveryId)) throw notFound('delivery', deliveryId);
       const updated = await store.requeueDeliveries(db, { workspaceId, deliveryId }, clock.now());
       if (updated === 0) throw notFound('delivery', deliveryId);
       return get(workspaceId, deliveryId);
