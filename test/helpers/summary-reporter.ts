@@ -14,8 +14,8 @@ export default class SummaryReporter implements Reporter {
         else if (state === 'failed') failed++;
         else skipped++;
       }
-      // A file that failed to load has no tests but must still count as a failure.
-      if (module.state() === 'failed' && [...module.children.allTests()].length === 0) failed++;
+      // A file that failed to load, or in a beforeAll/afterAll hook, has no failed test but must still count as a failure.
+      if (module.state() === 'failed' && ![...module.children.allTests()].some((test) => test.result().state === 'failed')) failed++;
     }
     // npm test runs vitest twice (test/helpers/run-tests.ts) and prints the total from these files.
     if (process.env.SWITCHBOARD_SUMMARY_FILE) {
