@@ -33,6 +33,6 @@ export function createServices(deps: ServiceDeps): Services {
     workspaces: createWorkspaceService(database.db, clock),
     webhooks: createWebhookService({ db: database.db, config: deps.config, clock, logger: deps.logger }),
     deliveryLog: createDeliveryLogService(database.db, clock, createTestWebhookSender(deps.config, clock)),
-    records: createRecordService(database.db, clock),
+    records: createRecordService(database.db, clock, deps.metrics),
   };
 }

@@ -20,6 +20,7 @@ import {
   type ValidatedInput,
 } from '../domain/records.ts';
 import { appendEvents, type NewEvent } from '../storage/events.ts';
+import type { Metrics } from '../observability/metrics.ts';
 import * as store from '../storage/records.ts';
 import type { DB } from '../storage/schema.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
@@ -116,7 +117,20 @@ function isUniqueViolation(error: unknown): boolean {
   return (error as { code?: unknown } | undefined)?.code === '23505';
 }
 
-export function createRecordService(db: Kysely<DB>, clock: Clock): RecordService {
+export function createRecordService(db: Kysely<DB>, clock: Clock, metrics?: Pick<Metrics, 'eventsEmitted'>): RecordService {
+  /** A transaction whose events are appended to the outbox, and counted once it commits. */
+  async function writeWithEvents<T>(work: (trx: Kysely<DB>, emit: (events: NewEvent[]) => Promise<void>) => Promise<T>): Promise<T> {
+    let emitted = 0;
+    const result = await db.transaction().execute((trx) =>
+      work(trx, async (events) => {
+        await appendEvents(trx, events);
+        emitted += events.length;
+      }),
+    );
+    metrics?.eventsEmitted(emitted);
+    return result;
+  }
+
   /**
    * Checks that every reference given (companyId, pointOfContactId) names a live record of the same workspace,
    * and locks those records so they cannot be destroyed before this transaction commits.
@@ -141,7 +155,7 @@ export function createRecordService(db: Kysely<DB>, clock: Clock): RecordService
 
   async function insert(workspaceId: string, object: ObjectSpec, inputs: ValidatedInput[], paths: string[]): Promise<RecordData[]> {
     try {
-      return await db.transaction().execute(async (trx) => {
+      return await writeWithEvents(async (trx, emit) => {
         const givenIds = inputs.flatMap((input) => (input.id ? [input.id] : []));
         const taken = await store.existingIds(trx, object.table, givenIds);
         inputs.forEach((input, index) => {
@@ -163,7 +177,7 @@ export function createRecordService(db: Kysely<DB>, clock: Clock): RecordService
           assertStorable(workspaceId, object, event, record, `${object.nameSingular} ${paths[index]}`);
           return event;
         });
-        await appendEvents(trx, events);
+        await emit(events);
         return records;
       });
     } catch (error) {
@@ -185,7 +199,7 @@ export function createRecordService(db: Kysely<DB>, clock: Clock): RecordService
     beforeWrite: (trx: Kysely<DB>, changes: FieldValues) => Promise<void> = async () => {},
   ): Promise<RecordData> {
     if (!isUuid(id)) throw notFound(object.nameSingular, id);
-    return db.transaction().execute(async (trx) => {
+    return writeWithEvents(async (trx, emit) => {
       // FOR UPDATE: a concurrent writer waits here, then reads the state this one commits (no lost update).
       const row = await store.findRecord(trx, object.table, workspaceId, id.toLowerCase(), { forUpdate: true });
       if (!row) throw notFound(object.nameSingular, id);
@@ -202,7 +216,7 @@ export function createRecordService(db: Kysely<DB>, clock: Clock): RecordService
       const after = rowToRecord(object, await store.updateRecord(trx, object.table, workspaceId, before.id as string, columns));
       const event = newEvent(workspaceId, object, action, after, before, changedFields(object, before, after), now);
       assertStorable(workspaceId, object, event, after, `${object.nameSingular} ${id}`);
-      await appendEvents(trx, [event]);
+      await emit([event]);
       return after;
     });
   }
@@ -244,7 +258,7 @@ export function createRecordService(db: Kysely<DB>, clock: Clock): RecordService
     async destroy(workspaceId, objectName, id) {
       const object = OBJECTS[objectName];
       if (!isUuid(id)) throw notFound(object.nameSingular, id);
-      return db.transaction().execute(async (trx) => {
+      return writeWithEvents(async (trx, emit) => {
         const row = await store.findRecord(trx, object.table, workspaceId, id.toLowerCase(), { forUpdate: true });
         if (!row) throw notFound(object.nameSingular, id);
         const last = rowToRecord(object, row);
@@ -262,7 +276,7 @@ export function createRecordService(db: Kysely<DB>, clock: Clock): RecordService
         }
         await store.deleteRecord(trx, object.table, workspaceId, last.id as string);
         const now = clock.now();
-        await appendEvents(trx, [newEvent(workspaceId, object, 'destroyed', last, last, null, now)]);
+        await emit([newEvent(workspaceId, object, 'destroyed', last, last, null, now)]);
         return last;
       });
     },

@@ -127,4 +127,13 @@ describe.each(DATABASE_KINDS)('steering real deliveries on %s', (kind) => {
     const wildcard = await app.graphql('mutation ($id: UUID!) { sendTestWebhook(id: $id, operation: "person.*") { statusCode } }', { id: webhook.id });
     expect(wildcard.errors?.[0].message).toMatch(/operation: "person\.\*" must name one object and one action/);
   });
+
+  it('counts the events record writes emit', async () => {
+    failing = false;
+    const before = metricValue(await metrics(), 'switchboard_events_emitted_total');
+    const created = await app.graphql('mutation { createPeople(data: [{ firstName: "Ada" }, { firstName: "Grace" }]) { id } }');
+    expect(created.errors).toBeUndefined();
+    await app.graphql('mutation ($id: UUID!) { updatePerson(id: $id, data: { firstName: "Ada" }) { id } }', { id: created.data.createPeople[0].id });
+    expect(metricValue(await metrics(), 'switchboard_events_emitted_total') - before).toBe(2);
+  });
 });
