@@ -9,7 +9,8 @@ import {
   twentySignature,
 } from '../../src/domain/signing.ts';
 
-const vectors = JSON.parse(readFileSync('/work/shared/fixtures/standard-webhooks-vectors.json', 'utf8')) as {
+// The repository's copy of ../shared/fixtures/standard-webhooks-vectors.json (kept beside the SDK's tests).
+const vectors = JSON.parse(readFileSync(new URL('../../sdk/test/standard-webhooks-vectors.json', import.meta.url), 'utf8')) as {
   vectors: Array<{ secret: string; id: string; timestamp: number; payload: string; signature: string }>;
 };
 
