@@ -38,7 +38,7 @@ const GRAPHQL_MUTATIONS = [
   'mutation($id: UUID!, $data: PersonUpdateInput!) { updatePerson(id: $id, data: $data) { id } }',
   'mutation($input: CreateWebhookInput!) { createWebhook(input: $input) { id } }',
   'mutation($input: UpdateWebhookInput!) { updateWebhook(input: $input) { id } }',
-  'mutation($id: UUID!, $since: DateTime!) { recoverWebhook(id: $id, since: $since) { count } }',
+  'mutation($id: UUID!, $since: DateTime!) { recoverWebhook(id: $id, since: $since) { queued } }',
 ];
 const REST_CALLS: Array<[string, string]> = [
   ['POST', '/rest/people'],
