@@ -82,8 +82,8 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
   config.leaseMs = env.SWITCHBOARD_LEASE
     ? parseDuration(env.SWITCHBOARD_LEASE, 'SWITCHBOARD_LEASE')
     : 2 * config.deliveryTimeoutMs + 30_000;
-  if (config.leaseMs <= config.deliveryTimeoutMs) {
-    throw new Error(`SWITCHBOARD_LEASE: must be longer than SWITCHBOARD_DELIVERY_TIMEOUT (${config.deliveryTimeoutMs} ms)`);
+  if (config.leaseMs < config.deliveryTimeoutMs + 1_000) {
+    throw new Error(`SWITCHBOARD_LEASE: must be at least 1s longer than SWITCHBOARD_DELIVERY_TIMEOUT (${config.deliveryTimeoutMs} ms)`);
   }
   return { ...config, ...overrides };
 }

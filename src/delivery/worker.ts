@@ -29,8 +29,6 @@ import { WakeSignal } from './wake-signal.ts';
 
 /** Without any wake-up, look for due work at least this often (retries scheduled by a worker that died). */
 const IDLE_POLL_MS = 2_000;
-/** A queued delivery starts only if its lease still covers a whole attempt plus a margin of up to this. */
-const MAX_LEASE_MARGIN_MS = 1_000;
 const CLAIM_BATCH = 200;
 const SETTLE_BATCH = 200;
 const SETTLE_DELAY_MS = 5;
@@ -87,8 +85,6 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
   const signal = new WakeSignal();
   const endpoints = new Map<string, Endpoint>();
   const lowWater = Math.max(1, Math.min(CLAIM_BATCH, Math.floor(config.maxInFlight / 4)));
-  // Fresh claims always pass (the lease is longer than the timeout); only a long wait for a slot fails it.
-  const leaseMargin = Math.min(MAX_LEASE_MARGIN_MS, (config.leaseMs - config.deliveryTimeoutMs) / 2);
 
   let inFlight = 0;
   let queued = 0;
@@ -204,7 +200,8 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
     while (!stopping && endpoint.inFlight < config.maxInFlightPerEndpoint && endpoint.queue.length > 0) {
       const delivery = endpoint.queue.shift()!;
       queued--;
-      if (delivery.leaseUntil.getTime() - clock.now().getTime() < config.deliveryTimeoutMs + leaseMargin) {
+      // Fresh claims pass (the lease is at least a second longer than the timeout); a long wait for a slot may not.
+      if (delivery.leaseUntil.getTime() - clock.now().getTime() < config.deliveryTimeoutMs) {
         // Waited too long for a slot: sending now could outlive the lease and race another worker.
         releaser.add({ deliveryId: delivery.id, leaseToken: delivery.leaseToken });
         continue;

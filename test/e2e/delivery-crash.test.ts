@@ -33,9 +33,11 @@ describe.each(DATABASE_KINDS)('a worker killed mid-batch on %s', (kind: Database
     await database.close();
 
     const env = {
+      // The PGlite case must not inherit this test run's DATABASE_URL.
+      DATABASE_URL: '',
       ...child.env,
       PORT: '0',
-      SWITCHBOARD_LEASE: '1500ms',
+      SWITCHBOARD_LEASE: '3s',
       SWITCHBOARD_DELIVERY_TIMEOUT: '1s',
       SWITCHBOARD_RETRY_SCHEDULE: '100ms',
       SWITCHBOARD_MAX_IN_FLIGHT_PER_ENDPOINT: String(PER_ENDPOINT),
