@@ -222,7 +222,11 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
   function slotFreed(webhookId: string): void {
     if (inFlight + queued === 0) drained?.();
     if (stopping) return;
-    if (idleExcluded?.has(webhookId)) return signal.wake();
+    // An endpoint that was full when the loop went idle: wake only once it has room for new claims again.
+    if (idleExcluded?.has(webhookId)) {
+      const endpoint = endpoints.get(webhookId);
+      if (!endpoint || endpoint.inFlight + endpoint.queue.length < config.maxInFlightPerEndpoint) return signal.wake();
+    }
     if (waitingForCapacity && config.maxInFlight - inFlight - queued >= lowWater) signal.wake();
   }
 
