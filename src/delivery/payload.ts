@@ -1,18 +1,20 @@
+import { buildPayload, serialisePayload } from '../domain/payload.ts';
 import type { ClaimedDelivery } from '../storage/deliveries.ts';
 
-/**
- * The body of one delivery: exactly JSON.stringify of the contract's payload (section 4), keys in the
- * contract's order. The same for every retry: the timestamp is the event's, not the attempt's.
- */
+/** The body of one delivery: exactly JSON.stringify of the contract's payload, the same on every retry. */
 export function deliveryBody(delivery: ClaimedDelivery): string {
-  return JSON.stringify({
-    id: delivery.eventId,
-    workspaceId: delivery.workspaceId,
-    webhookId: delivery.webhookId,
-    operation: delivery.operation,
-    timestamp: delivery.event.createdAt.toISOString(),
-    record: delivery.event.record,
-    previousRecord: delivery.event.previousRecord,
-    updatedFields: delivery.event.updatedFields,
-  });
+  return serialisePayload(
+    buildPayload(
+      {
+        id: delivery.eventId,
+        workspaceId: delivery.workspaceId,
+        operation: delivery.operation,
+        createdAt: delivery.event.createdAt,
+        record: delivery.event.record,
+        previousRecord: delivery.event.previousRecord,
+        updatedFields: delivery.event.updatedFields,
+      },
+      delivery.webhookId,
+    ),
+  );
 }

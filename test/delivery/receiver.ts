@@ -10,7 +10,7 @@ export interface ReceivedRequest {
   at: number;
 }
 
-export type ReceiverHandler = (request: ReceivedRequest, response: http.ServerResponse) => void | Promise<void>;
+export type ReceiverHandler = (request: ReceivedRequest, response: http.ServerResponse) => unknown;
 
 export interface Receiver {
   url: string;
