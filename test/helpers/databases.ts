@@ -92,7 +92,8 @@ export async function createTestDatabase(kind: DatabaseKind): Promise<TestDataba
 export async function createChildProcessDatabase(kind: DatabaseKind): Promise<{ env: Record<string, string>; dispose(): Promise<void> }> {
   if (kind === 'pglite') {
     const dataDir = copyPgliteTemplate();
-    return { env: { DATA_DIR: dataDir }, dispose: async () => fs.rmSync(dataDir, { recursive: true, force: true }) };
+    // DATABASE_URL cleared: the child would otherwise inherit the test run's PostgreSQL server.
+    return { env: { DATA_DIR: dataDir, DATABASE_URL: '' }, dispose: async () => fs.rmSync(dataDir, { recursive: true, force: true }) };
   }
   const created = await createPostgresDatabase();
   return { env: { DATABASE_URL: created.url }, dispose: () => created.drop() };
