@@ -28,6 +28,16 @@ function bearerToken(request: FastifyRequest): string | undefined {
   return match?.[1];
 }
 
+/** An error before the route ran (e.g. the database is away while authenticating): 503 then, in the route's shape. */
+function failedBeforeRoute(request: FastifyRequest, reply: FastifyReply, error: unknown): FastifyReply {
+  const { status, code, message } = toPublicError(error);
+  if (status >= 500) request.log.error({ err: error }, 'request failed before its route');
+  if (request.url.startsWith('/graphql')) {
+    return reply.code(status).send({ data: null, errors: [{ message, extensions: { code } }] });
+  }
+  return reply.code(status).send({ error: { code, message } });
+}
+
 function unauthenticated(request: FastifyRequest, reply: FastifyReply): FastifyReply {
   const message = request.headers.authorization
     ? 'the API key is not valid (unknown or revoked)'
@@ -52,7 +62,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.addHook('onRequest', async (request, reply) => {
     if (!isProtected(request.url) || request.method === 'OPTIONS') return;
     const token = bearerToken(request);
-    const caller = token ? await services.workspaces.authenticate(token) : undefined;
+    let caller: Awaited<ReturnType<typeof services.workspaces.authenticate>>;
+    try {
+      caller = token ? await services.workspaces.authenticate(token) : undefined;
+    } catch (error) {
+      // Answered here: a throw from this hook reaches mercurius' error path, which has no caller and answers 500.
+      return failedBeforeRoute(request, reply, error);
+    }
     if (!caller) return unauthenticated(request, reply);
     request.caller = caller;
   });
@@ -90,6 +106,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         const nested = (error.originalError as { errors?: unknown } | undefined)?.errors;
         return Array.isArray(nested) ? (nested as GraphQLErrorInstance[]) : [error];
       });
+      // The database being away is the server's condition, not the query's: say 503 so clients retry.
+      let statusCode = formatted.statusCode;
       const errors = flattened.map((error) => {
         const original = error.originalError;
         if (!original || original instanceof GraphQLError) {
@@ -98,6 +116,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
           return { message: error.message, locations: error.locations, path: error.path, extensions: { code } };
         }
         const publicError = toPublicError(original);
+        if (publicError.status === 503) statusCode = 503;
         if (publicError.status >= 500) options.logger.error({ err: original }, 'GraphQL resolver failed');
         return {
           message: publicError.message,
@@ -106,7 +125,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
           extensions: { code: publicError.code, ...(publicError.field ? { field: publicError.field } : {}) },
         };
       });
-      return { statusCode: formatted.statusCode, response: { data: formatted.response.data ?? null, errors } };
+      return { statusCode, response: { data: formatted.response.data ?? null, errors } };
     },
   });
 
