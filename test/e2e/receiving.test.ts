@@ -1,4 +1,4 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkWebhook, signWebhook, verifyWebhook, type PersonRecord } from '../../sdk/index.js';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { DATABASE_KINDS } from '../helpers/databases.ts';
-import { REPO_ROOT } from '../helpers/processes.ts';
+import { REPO_ROOT, runNode } from '../helpers/processes.ts';
 
 /** The code block that follows `<!-- snippet: name` in docs/receiving.md, so the test runs what the docs show. */
 function docSnippet(name: string): string {
@@ -277,43 +277,13 @@ describe.each(DATABASE_KINDS)('receiving real deliveries on %s', (kind) => {
 
 /** Runs `node docs/examples/<file>` on a free port and resolves once it listens. */
 async function startExample(file: string, env: Record<string, string>) {
-  const child: ChildProcess = spawn(process.execPath, [path.join(REPO_ROOT, 'docs/examples', file)], {
-    cwd: workDir,
-    env: { ...process.env, PORT: '0', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  const listeners = new Set<() => void>();
-  const append = (chunk: Buffer) => {
-    output += chunk.toString();
-    for (const listener of listeners) listener();
-  };
-  child.stdout!.on('data', append);
-  child.stderr!.on('data', append);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const waitFor = (pattern: RegExp, timeoutMs = 20_000) =>
-    new Promise<RegExpMatchArray>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        listeners.delete(check);
-        reject(new Error(`${file}: timed out waiting for ${pattern}:\n${output}`));
-      }, timeoutMs);
-      const check = () => {
-        const match = output.match(pattern);
-        if (!match) return;
-        clearTimeout(timer);
-        listeners.delete(check);
-        resolve(match);
-      };
-      listeners.add(check);
-      check();
-    });
-  const [, url] = await waitFor(/listening on (http:\/\/\S+)/);
+  const example = runNode([path.join(REPO_ROOT, 'docs/examples', file)], { PORT: '0', ...env }, workDir);
+  const [, url] = await example.waitFor(/listening on (http:\/\/\S+)/, 20_000);
   return {
     url,
-    waitFor,
+    waitFor: example.waitFor,
     async stop() {
-      child.kill('SIGTERM');
-      await exited;
+      await example.kill('SIGTERM');
     },
   };
 }

@@ -23,7 +23,7 @@ describe('switchboard serve on a new embedded database', () => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'switchboard-fresh-'));
     folders.push(dataDir);
     const started = Date.now();
-    const server = serve({ DATA_DIR: dataDir });
+    const server = serve({ DATA_DIR: dataDir, DATABASE_URL: '' });
     const [, url] = await server.waitFor(/UI:\s+(http:\/\/127\.0\.0\.1:\d+)\//, 15_000);
     const [, key] = await server.waitFor(/^\s+(sb_[A-Za-z0-9_-]{43})$/m);
     expect((await fetch(`${url}/healthz`)).status).toBe(200);
@@ -36,14 +36,14 @@ describe('switchboard serve on a new embedded database', () => {
     expect(Date.now() - started).toBeLessThan(15_000);
 
     // The lock: a second process on the same folder fails at once and says why.
-    const second = runCli(['serve'], { PORT: '0', DATA_DIR: dataDir });
+    const second = runCli(['serve'], { PORT: '0', DATA_DIR: dataDir, DATABASE_URL: '' });
     expect(await second.exited).not.toBe(0);
     expect(second.output()).toMatch(/DATA_DIR .* is in use by process \d+/);
 
     // Graceful shutdown releases the lock; the next start prints no new key.
     expect(await server.kill('SIGTERM')).toBe(0);
     expect(fs.existsSync(path.join(dataDir, 'switchboard.lock'))).toBe(false);
-    const again = serve({ DATA_DIR: dataDir });
+    const again = serve({ DATA_DIR: dataDir, DATABASE_URL: '' });
     await again.waitFor(/UI:/);
     expect(again.output()).not.toMatch(/sb_[A-Za-z0-9_-]{43}/);
     await again.kill('SIGTERM');
@@ -53,7 +53,7 @@ describe('switchboard serve on a new embedded database', () => {
     const dataDir = copyPgliteTemplate();
     folders.push(dataDir);
     fs.writeFileSync(path.join(dataDir, 'switchboard.lock'), '999999');
-    const server = serve({ DATA_DIR: dataDir });
+    const server = serve({ DATA_DIR: dataDir, DATABASE_URL: '' });
     await server.waitFor(/UI:/);
     await server.kill('SIGTERM');
   });

@@ -18,9 +18,14 @@ export interface RunningProcess {
 
 /** Runs `switchboard <args>` as a real child process. */
 export function runCli(args: string[], env: Record<string, string | undefined> = {}): RunningProcess {
-  const child = spawn(process.execPath, [CLI, ...args], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+  return runNode([CLI, ...args], { LOG_LEVEL: 'warn', ...env });
+}
+
+/** Runs `node <args>` (this Node) as a real child process, its output collected. */
+export function runNode(args: string[], env: Record<string, string | undefined> = {}, cwd = REPO_ROOT): RunningProcess {
+  const child = spawn(process.execPath, args, {
+    cwd,
+    env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
