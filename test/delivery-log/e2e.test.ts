@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DATABASE_KINDS } from '../helpers/databases.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { insertSampleEvents } from '../helpers/fixtures.ts';
-import { eventually, startReceiver, type Receiver } from '../delivery/receiver.ts';
+import { eventually, startReceiver, type Receiver } from '../helpers/receiver.ts';
 
 function metricValue(text: string, series: string): number {
   const line = text.split('\n').find((candidate) => candidate.startsWith(`${series} `));

@@ -3,7 +3,7 @@ import { openDatabase, type Database, type DatabaseKind } from '../../src/storag
 import { createChildProcessDatabase, DATABASE_KINDS } from '../helpers/databases.ts';
 import { insertSampleEvents, insertWebhookRow, insertWorkspaceRow } from '../helpers/fixtures.ts';
 import { runCli, type RunningProcess } from '../helpers/processes.ts';
-import { startReceiver, type Receiver } from '../delivery/receiver.ts';
+import { startReceiver, type Receiver } from '../helpers/receiver.ts';
 
 const DELIVERIES = 300;
 const PER_ENDPOINT = 16;

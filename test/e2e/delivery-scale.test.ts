@@ -4,7 +4,7 @@ import { startTestApp } from '../helpers/app.ts';
 import { createChildProcessDatabase, DATABASE_KINDS } from '../helpers/databases.ts';
 import { insertSampleEvents, insertWebhookRow, insertWorkspaceRow } from '../helpers/fixtures.ts';
 import { runCli } from '../helpers/processes.ts';
-import { eventually, startReceiver, type Receiver } from '../delivery/receiver.ts';
+import { eventually, startReceiver, type Receiver } from '../helpers/receiver.ts';
 
 const cleanups: Array<() => Promise<unknown>> = [];
 afterEach(async () => {

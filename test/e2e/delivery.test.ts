@@ -6,7 +6,7 @@ import { appendEvents } from '../../src/storage/events.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { DATABASE_KINDS } from '../helpers/databases.ts';
 import { insertSampleEvents, insertWebhookRow } from '../helpers/fixtures.ts';
-import { eventually, startReceiver, type Receiver } from '../delivery/receiver.ts';
+import { eventually, startReceiver, type Receiver } from '../helpers/receiver.ts';
 
 /** X-Twenty-Signature as the contract states it, written here independently of src/. */
 function verifyTwentySignature(secret: string, headers: Record<string, string | string[] | undefined>, body: string): boolean {

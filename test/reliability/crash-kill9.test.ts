@@ -3,7 +3,7 @@ import { openDatabase, type Database } from '../../src/storage/database.ts';
 import { createChildProcessDatabase } from '../helpers/databases.ts';
 import { insertSampleEvents, insertWebhookRow, insertWorkspaceRow } from '../helpers/fixtures.ts';
 import { runCli, type RunningProcess } from '../helpers/processes.ts';
-import { eventually, startReceiver } from '../delivery/receiver.ts';
+import { eventually, startReceiver } from '../helpers/receiver.ts';
 
 const WEBHOOKS = 4;
 const EVENTS = 1_250; // × 4 webhooks = 5,000 deliveries

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { insertSampleEvents, insertWebhookRow } from '../helpers/fixtures.ts';
-import { eventually, startReceiver, type Receiver } from '../delivery/receiver.ts';
+import { eventually, startReceiver, type Receiver } from '../helpers/receiver.ts';
 
 const TIMEOUT_MS = 1_500;
 const EVENTS = 5;

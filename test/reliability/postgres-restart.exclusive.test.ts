@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/storage/database.ts';
 import { createChildProcessDatabase } from '../helpers/databases.ts';
 import { runCli } from '../helpers/processes.ts';
-import { eventually, startReceiver } from '../delivery/receiver.ts';
+import { eventually, startReceiver } from '../helpers/receiver.ts';
 
 /**
  * Runs alone (vitest.exclusive.config.ts): it stops and starts the real PostgreSQL server, which every other

@@ -10,7 +10,7 @@ import { openDatabase, type Database } from '../../src/storage/database.ts';
 import { TEST_API_KEY } from '../helpers/app.ts';
 import { copyPgliteTemplate, createPostgresDatabase, DATABASE_KINDS } from '../helpers/databases.ts';
 import { insertWebhookRow } from '../helpers/fixtures.ts';
-import { eventually, startReceiver, type Receiver } from '../delivery/receiver.ts';
+import { eventually, startReceiver, type Receiver } from '../helpers/receiver.ts';
 
 /** Every byte the database keeps: pg_dump for PostgreSQL, every file of the data folder (WAL included) for PGlite. */
 type DumpReader = () => Promise<string>;

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Sender } from '../../src/delivery/sender.ts';
 import type { Resolver } from '../../src/delivery/ssrf.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
-import { startReceiver, type Receiver } from '../delivery/receiver.ts';
+import { startReceiver, type Receiver } from '../helpers/receiver.ts';
 
 /** One address of every range the issue names, plus the IPv4-mapped form of loopback. */
 const PRIVATE_ADDRESSES = [
