@@ -37,8 +37,16 @@ export async function buildWeb(options: { ifStale?: boolean } = {}): Promise<{ b
       configFile: path.join(WEB_DIR, 'vite.config.ts'),
       build: { outDir: staging, emptyOutDir: true },
     });
-    fs.rmSync(DIST_DIR, { recursive: true, force: true });
-    fs.renameSync(staging, DIST_DIR);
+    // Two builds may finish together (npm start while tests run): the last rename wins.
+    for (let attempt = 0; ; attempt++) {
+      fs.rmSync(DIST_DIR, { recursive: true, force: true });
+      try {
+        fs.renameSync(staging, DIST_DIR);
+        break;
+      } catch (error) {
+        if (attempt >= 3 || !['ENOTEMPTY', 'EEXIST'].includes((error as NodeJS.ErrnoException).code ?? '')) throw error;
+      }
+    }
   } finally {
     fs.rmSync(staging, { recursive: true, force: true });
   }

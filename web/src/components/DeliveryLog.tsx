@@ -4,7 +4,7 @@ import { formatDateTime, formatDuration, prettyJson } from '../format.ts';
 import { useInterval, useLoad } from '../hooks.ts';
 import { fetchDeliveries, redeliver, type Attempt, type Delivery, type DeliveryStatus, type HttpHeader } from '../queries.ts';
 import { DeliveryStatusBadge, StatusCodeBadge } from './badges.tsx';
-import { ErrorNotice, Section, Spinner } from './ui.tsx';
+import { CompactSelect, ErrorNotice, Section, Spinner } from './ui.tsx';
 
 const PAGE_SIZE = 20;
 
@@ -55,22 +55,21 @@ export function DeliveryLog({ webhookId, refreshToken }: { webhookId: string; re
       }
       actions={
         <>
-          <label className="compact-field inline">
-            <span>Status</span>
-            <select
-              className="input"
-              value={status}
-              onChange={(event) => {
-                setOlder(undefined);
-                setStatus(event.target.value as DeliveryStatus | '');
-              }}
-            >
-              <option value="">All</option>
-              <option value="PENDING">Pending</option>
-              <option value="SUCCEEDED">Succeeded</option>
-              <option value="FAILED">Failed</option>
-            </select>
-          </label>
+          <CompactSelect
+            label="Status"
+            inline
+            value={status}
+            onChange={(value) => {
+              setOlder(undefined);
+              setStatus(value as DeliveryStatus | '');
+            }}
+            options={[
+              { value: '', label: 'All' },
+              { value: 'PENDING', label: 'Pending' },
+              { value: 'SUCCEEDED', label: 'Succeeded' },
+              { value: 'FAILED', label: 'Failed' },
+            ]}
+          />
           <button
             type="button"
             className="button"

@@ -1,4 +1,5 @@
 import { useId } from 'react';
+import { CompactSelect } from './ui.tsx';
 import { ACTION_OPTIONS, newRow, OBJECT_OPTIONS, type OperationRow } from '../operations.ts';
 
 /** Operations as rows of Object × Action; at least one row always remains. */
@@ -23,26 +24,18 @@ export function OperationsEditor({ rows, onChange, error }: {
       <ul className="operation-rows">
         {rows.map((row, index) => (
           <li key={row.key} className="operation-row">
-            <label className="compact-field">
-              <span>Object {index + 1}</span>
-              <select className="input" value={row.object} onChange={(event) => update(row.key, { object: event.target.value })}>
-                {withCurrent(OBJECT_OPTIONS, row.object).map((option) => (
-                  <option key={option.value} value={option.value}>
-                    {option.label}
-                  </option>
-                ))}
-              </select>
-            </label>
-            <label className="compact-field">
-              <span>Action {index + 1}</span>
-              <select className="input" value={row.action} onChange={(event) => update(row.key, { action: event.target.value })}>
-                {withCurrent(ACTION_OPTIONS, row.action).map((option) => (
-                  <option key={option.value} value={option.value}>
-                    {option.label}
-                  </option>
-                ))}
-              </select>
-            </label>
+            <CompactSelect
+              label={`Object ${index + 1}`}
+              value={row.object}
+              onChange={(object) => update(row.key, { object })}
+              options={withCurrent(OBJECT_OPTIONS, row.object)}
+            />
+            <CompactSelect
+              label={`Action ${index + 1}`}
+              value={row.action}
+              onChange={(action) => update(row.key, { action })}
+              options={withCurrent(ACTION_OPTIONS, row.action)}
+            />
             <button
               type="button"
               className="button button-ghost"

@@ -200,3 +200,26 @@ export function TextField({ label, value, onChange, error, hint, type = 'text', 
     </div>
   );
 }
+
+/** A small labelled select; the label names it alone (a wrapping label would add the options' text). */
+export function CompactSelect({ label, value, onChange, options, inline }: {
+  label: string;
+  value: string;
+  onChange: (value: string) => void;
+  options: ReadonlyArray<{ value: string; label: string }>;
+  inline?: boolean;
+}) {
+  const id = useId();
+  return (
+    <div className={`compact-field${inline ? ' inline' : ''}`}>
+      <label htmlFor={id}>{label}</label>
+      <select id={id} className="input" value={value} onChange={(event) => onChange(event.target.value)}>
+        {options.map((option) => (
+          <option key={option.value} value={option.value}>
+            {option.label}
+          </option>
+        ))}
+      </select>
+    </div>
+  );
+}

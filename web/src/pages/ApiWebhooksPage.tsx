@@ -26,7 +26,7 @@ function WebhooksSection() {
   return (
     <Section
       title="Webhooks"
-      description="Each endpoint gets a POST for every event it subscribes to, retried for up to a day."
+      description="Each endpoint gets a signed POST for every event it subscribes to; failed deliveries are retried for hours."
       actions={
         <Link className="button button-primary" href="/settings/api-webhooks/webhooks/new">
           + Create Webhook
@@ -56,10 +56,12 @@ function WebhooksSection() {
             {webhooks.data.map((webhook) => (
               <tr key={webhook.id}>
                 <td data-label="Endpoint URL">
-                  <Link className="url-link" href={`/settings/api-webhooks/webhooks/${webhook.id}`}>
-                    {webhook.targetUrl}
-                  </Link>
-                  {webhook.description && <div className="muted small">{webhook.description}</div>}
+                  <div>
+                    <Link className="url-link" href={`/settings/api-webhooks/webhooks/${webhook.id}`}>
+                      {webhook.targetUrl}
+                    </Link>
+                    {webhook.description && <div className="muted small">{webhook.description}</div>}
+                  </div>
                 </td>
                 <td data-label="Events">
                   <OperationChips operations={webhook.operations} />

@@ -3,7 +3,7 @@ import { errorMessage } from '../api.ts';
 import { WebhookStatusBadge } from '../components/badges.tsx';
 import { AttemptView, DeliveryLog } from '../components/DeliveryLog.tsx';
 import { WebhookForm } from '../components/WebhookForm.tsx';
-import { ConfirmDialog, ErrorNotice, OneTimeSecret, Section, Spinner } from '../components/ui.tsx';
+import { CompactSelect, ConfirmDialog, ErrorNotice, OneTimeSecret, Section, Spinner } from '../components/ui.tsx';
 import { formatDateTime, prettyJson } from '../format.ts';
 import { useDocumentTitle, useLoad } from '../hooks.ts';
 import { ACTION_OPTIONS, OBJECT_OPTIONS } from '../operations.ts';
@@ -176,17 +176,12 @@ function SendTest({ webhook, onSent }: { webhook: Webhook; onSent: () => void })
   return (
     <Section title="Send a test event" description="Signs and sends a sample event now, and shows what the endpoint answered. Tests are not kept in the log.">
       <div className="inline-form">
-        <label className="compact-field">
-          <span>Event</span>
-          <select className="input" value={operation} onChange={(event) => setOperation(event.target.value)}>
-            <option value="">From the webhook’s events</option>
-            {concrete.map((option) => (
-              <option key={option.value} value={option.value}>
-                {option.label}
-              </option>
-            ))}
-          </select>
-        </label>
+        <CompactSelect
+          label="Test event"
+          value={operation}
+          onChange={setOperation}
+          options={[{ value: '', label: 'From the webhook’s events' }, ...concrete]}
+        />
         <button type="button" className="button button-primary" onClick={() => void send()} disabled={busy}>
           {busy ? 'Sending…' : 'Send test event'}
         </button>

@@ -1,0 +1,95 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { startReceiver, type Receiver } from '../helpers/receiver.ts';
+
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export const SCREENSHOT_DIR = path.resolve(import.meta.dirname, '../../docs/screenshots');
+export const LAPTOP = { width: 1280, height: 800 };
+export const PHONE = { width: 390, height: 844 };
+
+export interface Browser {
+  context: BrowserContext;
+  close(): Promise<void>;
+}
+
+/** Debian's Chromium, headless, on a fresh profile that is removed on close. */
+export async function launchBrowser(): Promise<Browser> {
+  const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'switchboard-chromium-'));
+  const context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: CHROMIUM_PATH,
+    headless: true,
+    viewport: LAPTOP,
+    args: [
+      '--headless=new',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+  return {
+    context,
+    async close() {
+      await context.close();
+      fs.rmSync(userDataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Collects console errors and uncaught page errors, which a healthy UI never produces. */
+export function watchConsole(page: Page): string[] {
+  const problems: string[] = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error') problems.push(`console: ${message.text()}`);
+  });
+  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+  return problems;
+}
+
+/** True when the page is wider than the viewport (something overflows sideways). */
+export async function overflowsSideways(page: Page): Promise<boolean> {
+  return page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth + 1);
+}
+
+/**
+ * Takes a full-page screenshot: into docs/screenshots (the README's pictures) when UPDATE_SCREENSHOTS=1,
+ * else into a temporary folder, so a test run leaves the work tree as it was.
+ */
+export async function screenshot(page: Page, name: string): Promise<void> {
+  const dir = process.env.UPDATE_SCREENSHOTS === '1' ? SCREENSHOT_DIR : path.join(os.tmpdir(), 'switchboard-screenshots');
+  fs.mkdirSync(dir, { recursive: true });
+  await page.screenshot({ path: path.join(dir, `${name}.png`), fullPage: true, animations: 'disabled' });
+}
+
+export interface SwitchableReceiver extends Receiver {
+  /** What the next requests are answered with. */
+  respondWith(status: number, body: string): void;
+}
+
+/** A webhook endpoint on 127.0.0.1 whose answer the test switches between success and failure. */
+export async function startSwitchableReceiver(): Promise<SwitchableReceiver> {
+  let answer = { status: 200, body: '{"ok":true}' };
+  const receiver = await startReceiver((_request, response) => {
+    response.writeHead(answer.status, { 'content-type': 'application/json' }).end(answer.body);
+  });
+  return {
+    ...receiver,
+    respondWith(status, body) {
+      answer = { status, body };
+    },
+  };
+}
+
+/** Checks X-Twenty-Signature: hex HMAC-SHA256 keyed by the secret string over `${timestamp}.${body}`. */
+export function twentySignatureMatches(request: { headers: http.IncomingHttpHeaders; body: string }, secret: string): boolean {
+  const timestamp = String(request.headers['x-twenty-timestamp']);
+  const expected = `sha256=${crypto.createHmac('sha256', secret).update(`${timestamp}.${request.body}`).digest('hex')}`;
+  return request.headers['x-twenty-signature'] === expected;
+}
