@@ -1,0 +1,62 @@
+// 6. Write path: what matching webhooks add to createPerson over GraphQL (events and fan-out in the write's transaction).
+import { sql } from 'kysely';
+import { startSwitchboard } from '../../src/server.ts';
+import type { Database } from '../../src/storage/database.ts';
+import { benchConfig, insertWebhooks, now, percentile, silentLogger, type Figure, type Scale, type Sink } from '../harness.ts';
+
+const API_KEY = 'sb_bench_key_for_workspace_default_0001';
+const WARMUP = 20;
+
+export async function writePath(database: Database, sink: Sink, scale: Scale): Promise<Figure[]> {
+  const config = { ...benchConfig({ SWITCHBOARD_API_KEY: API_KEY }), host: '127.0.0.1', port: 0 };
+  // API role only: the figure is the write's own cost; delivering is measured by the other scenarios.
+  const server = await startSwitchboard({ config, role: 'api', database, logger: silentLogger });
+  try {
+    const createPerson = async (index: number): Promise<number> => {
+      const started = now();
+      const response = await fetch(`${server.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${API_KEY}` },
+        body: JSON.stringify({
+          query: 'mutation ($data: PersonCreateInput!) { createPerson(data: $data) { id } }',
+          variables: { data: { firstName: 'Ada', lastName: `Lovelace ${index}` } },
+        }),
+      });
+      const body = (await response.json()) as { errors?: unknown };
+      if (body.errors) throw new Error(`createPerson failed: ${JSON.stringify(body.errors)}`);
+      return now() - started;
+    };
+    const p50 = async (): Promise<number> => {
+      for (let i = 0; i < WARMUP; i++) await createPerson(i);
+      const latencies: number[] = [];
+      for (let i = 0; i < scale.writeRequests; i++) latencies.push(await createPerson(i));
+      return percentile(latencies.sort((a, b) => a - b), 50);
+    };
+    const without = await p50();
+    await insertWebhooks(database, server.bootstrap.workspaceId, sink.url('/write/'), scale.writeWebhooks);
+    await sql`ANALYZE webhook_operations`.execute(database.db);
+    const withWebhooks = await p50();
+    const created = await sql<{ count: string }>`
+      SELECT count(*) AS count FROM deliveries WHERE workspace_id = ${server.bootstrap.workspaceId}::uuid
+    `.execute(database.db);
+    const expected = (WARMUP + scale.writeRequests) * scale.writeWebhooks;
+    if (Number(created.rows[0]?.count) !== expected) throw new Error(`write path: ${created.rows[0]?.count} deliveries, expected ${expected}`);
+    await sql`UPDATE deliveries SET status = 'FAILED', next_attempt_at = NULL WHERE workspace_id = ${server.bootstrap.workspaceId}::uuid`.execute(
+      database.db,
+    );
+    const ratio = withWebhooks / without;
+    return [
+      {
+        scenario: '6. Write path',
+        metric: `createPerson p50 with ${scale.writeWebhooks} matching webhooks`,
+        value: withWebhooks,
+        unit: 'ms',
+        baseline: { label: 'no webhooks', value: without },
+        ratio,
+        target: { text: '≤ 1.2', met: ratio <= 1.2 },
+      },
+    ];
+  } finally {
+    await server.stop();
+  }
+}
