@@ -64,7 +64,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     retryScheduleMs: parseDurationList(env.SWITCHBOARD_RETRY_SCHEDULE || '1m,5m,15m,1h,6h', 'SWITCHBOARD_RETRY_SCHEDULE'),
     deliveryTimeoutMs: parseDuration(env.SWITCHBOARD_DELIVERY_TIMEOUT || '30s', 'SWITCHBOARD_DELIVERY_TIMEOUT'),
     leaseMs: 0, // set below: its default depends on the timeout
-    maxInFlight: parsePositiveInteger(env.SWITCHBOARD_MAX_IN_FLIGHT || '256', 'SWITCHBOARD_MAX_IN_FLIGHT'),
+    maxInFlight: parsePositiveInteger(env.SWITCHBOARD_MAX_IN_FLIGHT || '1024', 'SWITCHBOARD_MAX_IN_FLIGHT'),
     maxInFlightPerEndpoint: parsePositiveInteger(
       env.SWITCHBOARD_MAX_IN_FLIGHT_PER_ENDPOINT || '32',
       'SWITCHBOARD_MAX_IN_FLIGHT_PER_ENDPOINT',

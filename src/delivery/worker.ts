@@ -79,7 +79,9 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
     timeoutMs: config.deliveryTimeoutMs,
     allowPrivateTargets: config.allowPrivateTargets,
     requireHttps: config.production,
-    connectionsPerOrigin: config.maxInFlightPerEndpoint,
+    // Many webhooks (endpoints) can share one origin: if the pool held fewer connections than the worker's
+    // own limit, a hanging endpoint's requests would queue the healthy ones of the same host behind them.
+    connectionsPerOrigin: config.maxInFlight,
   });
   const secretBox = createSecretBox(config.encryptionKey);
   const signal = new WakeSignal();

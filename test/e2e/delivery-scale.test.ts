@@ -86,10 +86,13 @@ describe.each(DATABASE_KINDS)('endpoint isolation on %s', (kind) => {
       return rate;
     }
 
+    // Best of three on each side: the machine is shared with other test files, and a rate can only be
+    // pulled down by noise, never up.
+    const bestOf = async (tag: string) => Math.max(...[await healthyRate(`${tag}-1`), await healthyRate(`${tag}-2`), await healthyRate(`${tag}-3`)]);
     await healthyRate('warm-up');
-    const normal = await healthyRate('normal');
+    const normal = await bestOf('normal');
     const stuck = await insertWebhookRow(db, { workspaceId, targetUrl: `${hanging.url}/stuck` });
-    const withHanging = await healthyRate('with-hanging');
+    const withHanging = await bestOf('with-hanging');
     // The hanging endpoint holds exactly its own slots, all still open (the timeout is 30 s).
     expect(hanging.requests).toHaveLength(32);
     expect(withHanging).toBeGreaterThanOrEqual(normal * 0.9);
