@@ -4,20 +4,15 @@ import type { Clock } from '../domain/clock.ts';
 import { buildPayload, serialisePayload } from '../domain/payload.ts';
 import { sampleEvent, sampleOperation } from '../domain/sample-events.ts';
 import { signatureHeaders } from '../domain/signing.ts';
+import type { AttemptRow } from '../storage/delivery-log.ts';
 import type { WebhookRow } from '../storage/webhooks.ts';
 import { createSecretBox } from '../webhooks/secret-box.ts';
 import { openSigningSecrets } from '../webhooks/secrets.ts';
 import { Sender } from './sender.ts';
 import { SWITCHBOARD_VERSION } from './version.ts';
 
-/** The outcome of a test send, shaped like a stored delivery attempt. */
-export interface TestAttempt {
-  number: number;
-  startedAt: Date;
-  durationMs: number;
-  statusCode: number | null;
-  responseBody: string | null;
-  error: string | null;
+/** The outcome of a test send, shaped like a stored delivery attempt (which it is not). */
+export interface TestAttempt extends Omit<AttemptRow, 'id' | 'deliveryId' | 'requestHeaders'> {
   requestHeaders: Record<string, string>;
   operation: string;
   payload: string;
