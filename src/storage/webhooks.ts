@@ -34,15 +34,7 @@ const webhookColumns = [
   'deleted_at as deletedAt',
 ] as const;
 
-export interface NewWebhookRow {
-  id: string;
-  workspaceId: string;
-  targetUrl: string;
-  operations: string[];
-  description: string | null;
-  secret: string;
-  createdAt: Date;
-}
+export type NewWebhookRow = Pick<WebhookRow, 'id' | 'workspaceId' | 'targetUrl' | 'operations' | 'description' | 'secret' | 'createdAt'>;
 
 /** Replaces the matching index rows of one webhook; call in the transaction that writes webhooks.operations. */
 async function writeOperationIndex(trx: Kysely<DB>, webhookId: string, workspaceId: string, operations: string[]): Promise<void> {
