@@ -1,7 +1,7 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * Tests that disturb shared infrastructure (they restart the PostgreSQL server) and so must run alone:
+ * Tests that must run alone: they restart the PostgreSQL server, or they time something other files would slow.
  * `npm test` runs them after the main run (test/helpers/run-tests.ts), never in parallel with other files.
  */
 export default defineConfig({
