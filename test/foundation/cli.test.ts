@@ -2,25 +2,16 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { copyPgliteTemplate, createChildProcessDatabase, DATABASE_KINDS } from '../helpers/databases.ts';
-import { runCli, type RunningProcess } from '../helpers/processes.ts';
+import { runCli, serverGroup } from '../helpers/processes.ts';
 
-const running: RunningProcess[] = [];
-const folders: string[] = [];
-afterAll(async () => {
-  await Promise.all(running.map((process) => process.kill('SIGKILL')));
-  for (const folder of folders) fs.rmSync(folder, { recursive: true, force: true });
-});
-
-function serve(env: Record<string, string>, args: string[] = []): RunningProcess {
-  const process = runCli(['serve', ...args], { PORT: '0', ...env });
-  running.push(process);
-  return process;
-}
+const servers = serverGroup();
+const serve = servers.serve;
+afterAll(() => servers.cleanup());
 
 describe('switchboard serve on a new embedded database', () => {
   it('takes over a lock left by a dead process', async () => {
     const dataDir = copyPgliteTemplate();
-    folders.push(dataDir);
+    servers.removeLater(dataDir);
     fs.writeFileSync(path.join(dataDir, 'switchboard.lock'), '999999');
     const server = serve({ DATA_DIR: dataDir, DATABASE_URL: '' });
     await server.waitFor(/UI:/);

@@ -2,27 +2,18 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runCli, type RunningProcess } from '../helpers/processes.ts';
+import { runCli, serverGroup } from '../helpers/processes.ts';
 
 // The first start is timed (the product promises an answer within 15 s), so it runs in the exclusive run,
 // alone on the machine, where other test files cannot slow it.
-const running: RunningProcess[] = [];
-const folders: string[] = [];
-afterAll(async () => {
-  await Promise.all(running.map((process) => process.kill('SIGKILL')));
-  for (const folder of folders) fs.rmSync(folder, { recursive: true, force: true });
-});
-
-function serve(env: Record<string, string>, args: string[] = []): RunningProcess {
-  const process = runCli(['serve', ...args], { PORT: '0', ...env });
-  running.push(process);
-  return process;
-}
+const servers = serverGroup();
+const serve = servers.serve;
+afterAll(() => servers.cleanup());
 
 describe('switchboard serve on a new embedded database', () => {
   it('creates workspace default, prints one key and the UI URL, and answers within 15 s', async () => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'switchboard-fresh-'));
-    folders.push(dataDir);
+    servers.removeLater(dataDir);
     const started = Date.now();
     const server = serve({ DATA_DIR: dataDir, DATABASE_URL: '' });
     const [, url] = await server.waitFor(/UI:\s+(http:\/\/127\.0\.0\.1:\d+)\//, 15_000);

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -69,6 +70,30 @@ export function runNode(args: string[], env: Record<string, string | undefined> 
     async kill(signal = 'SIGTERM') {
       if (exitCode === undefined) child.kill(signal);
       return exited;
+    },
+  };
+}
+
+/** `switchboard serve` processes and folders of one test file, all killed and removed by `cleanup` (afterAll). */
+export function serverGroup(): {
+  serve(env: Record<string, string>, args?: string[]): RunningProcess;
+  removeLater(folder: string): void;
+  cleanup(): Promise<void>;
+} {
+  const running: RunningProcess[] = [];
+  const folders: string[] = [];
+  return {
+    serve(env, args = []) {
+      const server = runCli(['serve', ...args], { PORT: '0', ...env });
+      running.push(server);
+      return server;
+    },
+    removeLater(folder) {
+      folders.push(folder);
+    },
+    async cleanup() {
+      await Promise.all(running.map((server) => server.kill('SIGKILL')));
+      for (const folder of folders) fs.rmSync(folder, { recursive: true, force: true });
     },
   };
 }
