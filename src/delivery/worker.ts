@@ -98,6 +98,8 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
   let dueTimer: NodeJS.Timeout | undefined;
   let dueTimerAt = Infinity;
   let drained: (() => void) | undefined;
+  /** Where the next claim around full endpoints starts its round of webhooks. */
+  let lastServedWebhookId: string | null = null;
 
   const settler = new BatchBuffer<Finished>(settle, SETTLE_BATCH, SETTLE_DELAY_MS);
   const releaser = new BatchBuffer<Lease>(release, SETTLE_BATCH, 0);
@@ -147,6 +149,7 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
           leaseUntil: new Date(now.getTime() + config.leaseMs),
           limit,
           excludeWebhookIds: excluded,
+          afterWebhookId: lastServedWebhookId,
         });
         failures = 0;
       } catch (error) {
@@ -156,8 +159,13 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
         await signal.wait(Math.min(5_000, 100 * 2 ** failures));
         continue;
       }
+      const roundStartedMidway = excluded.length > 0 && lastServedWebhookId !== null;
+      // A full claim stopped partway through the round; a short one went to its end.
+      lastServedWebhookId = excluded.length > 0 && claimed.length === limit ? lastWebhookOf(claimed) : null;
       if (claimed.length > 0) await dispatch(claimed);
       if (claimed.length === limit || stopping) continue;
+      // The round of webhooks began after some of them: the ones before may have due work too.
+      if (roundStartedMidway) continue;
 
       // Nothing more is due for this worker: sleep until new work, a freed slot or the next due time.
       idleExcluded = new Set(excluded);
@@ -171,6 +179,13 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
       await signal.wait(wait);
       idleExcluded = undefined;
     }
+  }
+
+  /** The highest webhook id among the claims: where the round of webhooks stopped (null if none). */
+  function lastWebhookOf(claimed: ClaimedDelivery[]): string | null {
+    let last: string | null = null;
+    for (const delivery of claimed) if (last === null || delivery.webhookId > last) last = delivery.webhookId;
+    return last;
   }
 
   async function dispatch(claimed: ClaimedDelivery[]): Promise<void> {

@@ -37,6 +37,11 @@ export interface ClaimOptions {
   limit: number;
   /** Webhooks whose endpoint has no free slot in this worker: leave their deliveries to others or later. */
   excludeWebhookIds?: string[];
+  /**
+   * With exclusions, webhooks are visited in id order starting after this one (the last webhook served by the
+   * previous claim), so every webhook with due work gets its turn.
+   */
+  afterWebhookId?: string | null;
 }
 
 interface ClaimRow {
@@ -66,17 +71,11 @@ interface ClaimRow {
 export async function claimDueDeliveries(db: Kysely<DB>, options: ClaimOptions): Promise<ClaimedDelivery[]> {
   if (options.limit <= 0) return [];
   const exclude = options.excludeWebhookIds ?? [];
+  const picked = exclude.length === 0 ? pickOldestDue(options) : pickDuePerWebhook(options, exclude);
   // MATERIALIZED keeps the locking SELECT a single evaluation: an inlined LIMIT … SKIP LOCKED sub-select can be
   // re-run by the planner and claim more rows than asked.
   const result = await sql<ClaimRow>`
-    WITH picked AS MATERIALIZED (
-      SELECT id FROM deliveries
-      WHERE status = 'PENDING' AND next_attempt_at <= ${options.now.toISOString()}::timestamptz
-        ${exclude.length > 0 ? sql`AND webhook_id <> ALL(${exclude}::uuid[])` : sql``}
-      ORDER BY next_attempt_at
-      LIMIT ${options.limit}
-      FOR UPDATE SKIP LOCKED
-    ),
+    WITH picked AS MATERIALIZED (${picked}),
     claimed AS (
       UPDATE deliveries d
       SET lease_token = ${options.leaseToken}::uuid, next_attempt_at = ${options.leaseUntil.toISOString()}::timestamptz
@@ -116,6 +115,67 @@ export async function claimDueDeliveries(db: Kysely<DB>, options: ClaimOptions):
       previousSecretExpiresAt: row.previous_secret_expires_at ? new Date(row.previous_secret_expires_at) : null,
     },
   }));
+}
+
+/** The oldest due deliveries of every webhook, in one read of the due index. */
+function pickOldestDue(options: ClaimOptions) {
+  return sql`
+    SELECT id FROM deliveries
+    WHERE status = 'PENDING' AND next_attempt_at <= ${options.now.toISOString()}::timestamptz
+    ORDER BY next_attempt_at
+    LIMIT ${options.limit}
+    FOR UPDATE SKIP LOCKED
+  `;
+}
+
+/**
+ * Every webhook with PENDING deliveries, in id order after `afterWebhookId`, with when its first one is due:
+ * one probe of deliveries_pending_by_webhook per webhook, however many deliveries each has. Exported for the
+ * test that checks its plan.
+ */
+export function pendingWebhooks(afterWebhookId?: string | null) {
+  const start = afterWebhookId ? sql`AND webhook_id > ${afterWebhookId}::uuid` : sql``;
+  return sql`
+    WITH RECURSIVE pending_webhooks(webhook_id, first_due) AS (
+      (SELECT webhook_id, next_attempt_at FROM deliveries
+       WHERE status = 'PENDING' ${start}
+       ORDER BY webhook_id, next_attempt_at LIMIT 1)
+      UNION ALL
+      SELECT next.webhook_id, next.next_attempt_at FROM pending_webhooks p
+      CROSS JOIN LATERAL (
+        SELECT d.webhook_id, d.next_attempt_at FROM deliveries d
+        WHERE d.status = 'PENDING' AND d.webhook_id > p.webhook_id
+        ORDER BY d.webhook_id, d.next_attempt_at LIMIT 1
+      ) next
+    )
+  `;
+}
+
+/**
+ * The due deliveries of the webhooks not excluded, webhook by webhook (oldest first within each). A webhook
+ * whose endpoint hangs piles up due rows at the front of the due index; skipping them there would cost each
+ * claim time in proportion to that pile. Here each webhook costs an index probe, whatever its backlog.
+ * Exported for the test that checks its plan.
+ */
+export function pickDuePerWebhook(options: ClaimOptions, exclude: string[]) {
+  const now = sql`${options.now.toISOString()}::timestamptz`;
+  // The webhook is pinned by two row comparisons rather than webhook_id = …: with an equality the planner may
+  // read the due index in order and filter out every other webhook's rows, which is the cost avoided here.
+  return sql`
+    ${pendingWebhooks(options.afterWebhookId)}
+    SELECT due.id FROM pending_webhooks p
+    CROSS JOIN LATERAL (
+      SELECT d.id FROM deliveries d
+      WHERE d.status = 'PENDING'
+        AND (d.webhook_id, d.next_attempt_at) >= (p.webhook_id, p.first_due)
+        AND (d.webhook_id, d.next_attempt_at) <= (p.webhook_id, ${now})
+      ORDER BY d.webhook_id, d.next_attempt_at
+      LIMIT ${options.limit}
+      FOR UPDATE SKIP LOCKED
+    ) due
+    WHERE p.first_due <= ${now} AND p.webhook_id <> ALL(${exclude}::uuid[])
+    LIMIT ${options.limit}
+  `;
 }
 
 /** The result of one attempt, to be stored with the delivery's new state. */
@@ -208,14 +268,19 @@ export async function releaseLeases(db: Kysely<DB>, leases: Lease[], dueAt: Date
 
 /**
  * When the earliest PENDING delivery comes due (retries and expiring leases included), leaving out the
- * given webhooks; null if none.
+ * given webhooks; null if none. With exclusions it reads the first row of each webhook rather than the
+ * whole due pile of the excluded ones (see pickDuePerWebhook).
  */
 export async function nextDueAt(db: Kysely<DB>, excludeWebhookIds: string[] = []): Promise<Date | null> {
-  const result = await sql<{ due: Date | string | null }>`
-    SELECT min(next_attempt_at) AS due FROM deliveries
-    WHERE status = 'PENDING'
-      ${excludeWebhookIds.length > 0 ? sql`AND webhook_id <> ALL(${excludeWebhookIds}::uuid[])` : sql``}
-  `.execute(db);
+  const result =
+    excludeWebhookIds.length === 0
+      ? await sql<{ due: Date | string | null }>`
+          SELECT min(next_attempt_at) AS due FROM deliveries WHERE status = 'PENDING'
+        `.execute(db)
+      : await sql<{ due: Date | string | null }>`
+          ${pendingWebhooks()}
+          SELECT min(first_due) AS due FROM pending_webhooks WHERE webhook_id <> ALL(${excludeWebhookIds}::uuid[])
+        `.execute(db);
   const due = result.rows[0]?.due;
   return due ? new Date(due) : null;
 }
