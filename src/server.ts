@@ -45,6 +45,7 @@ export async function openConfiguredDatabase(config: Config, logger: Logger): Pr
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,
     onConnectionError: (error) => logger.warn({ err: error }, 'database connection error'),
+    onMaintenanceError: (error) => logger.warn({ err: error }, 'embedded database vacuum or analyse failed'),
   });
 }
 

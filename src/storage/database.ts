@@ -3,6 +3,7 @@ import { createPgConfig } from '@electric-sql/pglite/node-postgres';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { acquireDataDirLock } from './data-dir-lock.ts';
+import { startEmbeddedMaintenance } from './embedded-maintenance.ts';
 import type { DB } from './schema.ts';
 
 export type DatabaseKind = 'pglite' | 'postgres';
@@ -14,6 +15,11 @@ export interface Database {
   readonly db: Kysely<DB>;
   /** Calls handler for every NOTIFY on channel after its transaction commits (from any process on PostgreSQL). */
   listen(channel: string, handler: (payload: string) => void): Promise<Unlisten>;
+  /**
+   * Vacuums and analyses what needs it now, where nothing else does (PGlite has no autovacuum; on PostgreSQL
+   * this is the server's job and does nothing). Also runs every few seconds by itself.
+   */
+  maintain(): Promise<string[]>;
   close(): Promise<void>;
 }
 
@@ -28,33 +34,42 @@ export interface OpenDatabaseOptions {
   poolSize?: number;
   /** Called when the PostgreSQL connection reports an error outside a query (e.g. the server restarted). */
   onConnectionError?: (error: Error) => void;
+  /** Called when the embedded database's own vacuum or analyse fails. */
+  onMaintenanceError?: (error: unknown) => void;
 }
 
 export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
   if (options.databaseUrl) return openPostgres(options.databaseUrl, options);
-  if (options.pglite) return wrapPglite(options.pglite, () => {});
+  if (options.pglite) return wrapPglite(options.pglite, () => {}, options);
   if (!options.dataDir) throw new Error('openDatabase: give databaseUrl, dataDir or pglite');
   const release = acquireDataDirLock(options.dataDir);
   try {
     const pglite = await PGlite.create(options.dataDir);
-    return wrapPglite(pglite, release);
+    return await wrapPglite(pglite, release, options);
   } catch (error) {
     release();
     throw error;
   }
 }
 
-function wrapPglite(pglite: PGlite, release: () => void): Database {
+async function wrapPglite(pglite: PGlite, release: () => void, options: OpenDatabaseOptions): Promise<Database> {
+  // Its pages live in memory: a random read costs about what a sequential one does, and the planner should
+  // know it, or it prefers scanning whole tables to a few hundred index lookups.
+  // And analysing reads a smaller sample: the queries here need table sizes and rough distributions only.
+  await pglite.exec('SET random_page_cost = 1.1; SET default_statistics_target = 20');
   // PGlite is a single connection: the pool hands it to one query or transaction at a time.
   const pool = new pg.Pool({ ...createPgConfig(pglite), max: 1 });
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  const maintenance = startEmbeddedMaintenance(db, { onError: options.onMaintenanceError });
   return {
     kind: 'pglite',
     db,
     async listen(channel, handler) {
       return pglite.listen(channel, handler);
     },
+    maintain: () => maintenance.runOnce(),
     async close() {
+      await maintenance.stop();
       await db.destroy();
       await pglite.close();
       release();
@@ -73,6 +88,7 @@ async function openPostgres(connectionString: string, options: OpenDatabaseOptio
     kind: 'postgres',
     db,
     listen: (channel, handler) => listener.listen(channel, handler),
+    maintain: async () => [],
     async close() {
       await listener.close();
       await db.destroy();
