@@ -1,6 +1,6 @@
 /**
  * A coalescing wake-up: any number of wake() calls while nobody waits make the next wait() return at once;
- * wait() otherwise resolves on the next wake() or after timeoutMs.
+ * wait() otherwise resolves on the next wake() (true) or after timeoutMs (false).
  */
 export class WakeSignal {
   private pending = false;
@@ -18,21 +18,22 @@ export class WakeSignal {
     this.pending = false;
   }
 
-  wait(timeoutMs?: number): Promise<void> {
+  wait(timeoutMs?: number): Promise<boolean> {
     if (this.pending) {
       this.pending = false;
-      return Promise.resolve();
+      return Promise.resolve(true);
     }
     return new Promise((resolve) => {
-      const timer = timeoutMs === undefined ? undefined : setTimeout(done, Math.max(0, timeoutMs));
+      const timer = timeoutMs === undefined ? undefined : setTimeout(() => done(false), Math.max(0, timeoutMs));
       const self = this;
-      function done() {
+      function done(woken: boolean) {
         clearTimeout(timer);
-        if (self.waiter === done) self.waiter = undefined;
+        if (self.waiter === wakeUp) self.waiter = undefined;
         self.pending = false;
-        resolve();
+        resolve(woken);
       }
-      this.waiter = done;
+      const wakeUp = () => done(true);
+      this.waiter = wakeUp;
     });
   }
 }

@@ -19,7 +19,7 @@ import {
   type Lease,
   type SettledAttempt,
 } from '../storage/deliveries.ts';
-import { DELIVERY_CHANNEL } from '../storage/events.ts';
+import { DELIVERY_CHANNEL, dispatchFanouts, NEW_DELIVERIES_ONLY } from '../storage/events.ts';
 import { createSecretBox } from '../webhooks/secret-box.ts';
 import { openSigningSecrets } from '../webhooks/secrets.ts';
 import { deliveryBody } from './payload.ts';
@@ -32,6 +32,8 @@ const IDLE_POLL_MS = 2_000;
 const CLAIM_BATCH = 200;
 const SETTLE_BATCH = 200;
 const SETTLE_DELAY_MS = 5;
+/** Events per fan-out statement: an event can match thousands of webhooks, so this stays small. */
+const DISPATCH_BATCH = 100;
 
 export interface DeliveryWorkerOptions {
   database: Database;
@@ -98,6 +100,8 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
   let dueTimer: NodeJS.Timeout | undefined;
   let dueTimerAt = Infinity;
   let drained: (() => void) | undefined;
+  /** New events may be waiting for their delivery rows (a notification came, or a while passed). */
+  let fanoutsWanted = true;
   /** Where the next claim around full endpoints starts its round of webhooks. */
   let lastServedWebhookId: string | null = null;
 
@@ -129,6 +133,21 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
   async function run(): Promise<void> {
     let failures = 0;
     while (!stopping) {
+      if (fanoutsWanted) {
+        // Cleared first: a notification arriving during the statement asks for another round.
+        fanoutsWanted = false;
+        try {
+          const done = await dispatchFanouts(db, DISPATCH_BATCH);
+          if (done.fanouts === DISPATCH_BATCH) fanoutsWanted = true;
+        } catch (error) {
+          fanoutsWanted = true;
+          if (stopping) break;
+          failures++;
+          log.warn({ err: error }, 'creating the deliveries of new events failed');
+          await signal.wait(Math.min(5_000, 100 * 2 ** failures));
+          continue;
+        }
+      }
       const active = inFlight + queued;
       const free = config.maxInFlight - active;
       if (free < lowWater && active > 0) {
@@ -176,7 +195,8 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
       } catch (error) {
         log.warn({ err: error }, 'reading the next due delivery failed');
       }
-      await signal.wait(wait);
+      // A quiet while also looks for fan-outs: a notification may have been lost (a reconnect).
+      if (!(await signal.wait(wait))) fanoutsWanted = true;
       idleExcluded = undefined;
     }
   }
@@ -403,7 +423,11 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
     },
     async start() {
       if (loop) return;
-      unlisten = await database.listen(DELIVERY_CHANNEL, () => signal.wake());
+      unlisten = await database.listen(DELIVERY_CHANNEL, (payload) => {
+        // Anything but "deliveries only" may mean new events (a reconnect's wake-up has an empty payload).
+        if (payload !== NEW_DELIVERIES_ONLY) fanoutsWanted = true;
+        signal.wake();
+      });
       loop = run().catch((error) => log.error({ err: error }, 'delivery worker stopped unexpectedly'));
     },
     wake: () => signal.wake(),

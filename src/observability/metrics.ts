@@ -16,6 +16,8 @@ export interface Metrics {
 export interface QueueSnapshot {
   pending: number;
   oldestPendingCreatedAt: Date | null;
+  /** Events written whose delivery rows no worker has created yet. */
+  awaitingFanout: number;
 }
 
 /**
@@ -59,6 +61,14 @@ export function createMetrics(readQueue: () => Promise<QueueSnapshot>, clock: Cl
     registers: [registry],
     async collect() {
       this.set((await snapshot()).pending);
+    },
+  });
+  new Gauge({
+    name: 'switchboard_events_awaiting_fanout',
+    help: 'Events written whose delivery rows no worker has created yet (grows when no worker runs)',
+    registers: [registry],
+    async collect() {
+      this.set((await snapshot()).awaitingFanout);
     },
   });
   new Gauge({

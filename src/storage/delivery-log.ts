@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { DB, DeliveryStatus } from './schema.ts';
-import { DELIVERY_CHANNEL } from './events.ts';
+import { DELIVERY_CHANNEL, NEW_DELIVERIES_ONLY } from './events.ts';
 
 export interface DeliveryRow {
   id: string;
@@ -161,7 +161,7 @@ export async function requeueDeliveries(
     if (filter.onlyFailedSince) query = query.where('status', '=', 'FAILED').where('created_at', '>=', filter.onlyFailedSince);
     const result = await query.executeTakeFirst();
     const count = Number(result.numUpdatedRows);
-    if (count > 0) await sql`SELECT pg_notify(${DELIVERY_CHANNEL}, '')`.execute(trx);
+    if (count > 0) await sql`SELECT pg_notify(${DELIVERY_CHANNEL}, ${NEW_DELIVERIES_ONLY})`.execute(trx);
     return count;
   });
 }
@@ -212,6 +212,7 @@ export async function webhookAttemptStats(db: Kysely<DB>, webhookId: string, sin
 export interface QueueFigures {
   pending: number;
   oldestPendingCreatedAt: Date | null;
+  awaitingFanout: number;
 }
 
 export async function queueFigures(db: Kysely<DB>): Promise<QueueFigures> {
@@ -220,7 +221,12 @@ export async function queueFigures(db: Kysely<DB>): Promise<QueueFigures> {
     .select((eb) => [eb.fn.countAll<string>().as('pending'), eb.fn.min('created_at').as('oldest')])
     .where('status', '=', 'PENDING')
     .executeTakeFirstOrThrow();
-  return { pending: Number(row.pending), oldestPendingCreatedAt: (row.oldest as Date | null) ?? null };
+  const fanouts = await db.selectFrom('pending_fanouts').select((eb) => eb.fn.countAll<string>().as('count')).executeTakeFirstOrThrow();
+  return {
+    pending: Number(row.pending),
+    oldestPendingCreatedAt: (row.oldest as Date | null) ?? null,
+    awaitingFanout: Number(fanouts.count),
+  };
 }
 
 /**
@@ -235,6 +241,7 @@ export async function deleteSettledEventsBefore(db: Kysely<DB>, before: Date, ba
       SELECT e.id FROM events e
       WHERE e.created_at < ${before}
         AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.status = 'PENDING')
+        AND NOT EXISTS (SELECT 1 FROM pending_fanouts f WHERE f.event_id = e.id)
       ORDER BY e.created_at
       LIMIT ${batchSize}
       FOR UPDATE SKIP LOCKED

@@ -3,8 +3,10 @@ import { matchCandidates } from '../domain/operations.ts';
 import type { DB } from './schema.ts';
 import { findMatchingWebhookIds } from './webhooks.ts';
 
-/** NOTIFY channel that wakes delivery workers when deliveries become due. */
+/** NOTIFY channel that wakes delivery workers when there is new work. */
 export const DELIVERY_CHANNEL = 'switchboard_deliveries';
+/** Payload on DELIVERY_CHANNEL when only delivery rows are new (no fan-out to run); any other asks for one. */
+export const NEW_DELIVERIES_ONLY = 'deliveries';
 
 export interface NewEvent {
   id: string;
@@ -20,9 +22,12 @@ export interface NewEvent {
 
 
 /**
- * Appends events to the outbox and creates one PENDING delivery per matching ACTIVE webhook, then NOTIFYs
- * the workers (delivered when the transaction commits). Call it inside the transaction that writes the
- * records, so records, events and deliveries commit together. Returns the number of deliveries created.
+ * Appends events to the outbox and, for each event that matches ACTIVE webhooks, a pending fan-out naming
+ * them; then NOTIFYs the workers (delivered when the transaction commits). Call it inside the transaction that
+ * writes the records, so records, events and fan-outs commit together; a worker turns each fan-out into its
+ * delivery rows right after (dispatchFanouts). The webhooks are those matching at the write: one deleted or
+ * disabled before the commit gets nothing, one created after it gets nothing. Returns the number of
+ * deliveries that will be created.
  *
  * Matching runs once per distinct (workspace, operation) with the candidate patterns as parameters: an index
  * lookup whatever the number of webhooks. (Deriving the patterns in SQL from each event row let the planner
@@ -43,7 +48,6 @@ export async function appendEvents(trx: Kysely<DB>, events: NewEvent[]): Promise
       ${events.map((event) => event.createdAt.toISOString())}::timestamptz[]
     )
   `.execute(trx);
-
   const webhooksByGroup = new Map<string, string[]>();
   for (const event of events) {
     const group = `${event.workspaceId} ${event.operation}`;
@@ -51,21 +55,55 @@ export async function appendEvents(trx: Kysely<DB>, events: NewEvent[]): Promise
       webhooksByGroup.set(group, await findMatchingWebhookIds(trx, event.workspaceId, matchCandidates(event.operation)));
     }
   }
-  const eventIds: string[] = [];
-  const webhookIds: string[] = [];
-  for (const event of events) {
-    for (const webhookId of webhooksByGroup.get(`${event.workspaceId} ${event.operation}`)!) {
-      eventIds.push(event.id);
-      webhookIds.push(webhookId);
-    }
-  }
-  if (eventIds.length === 0) return 0;
+  const fanouts = events
+    .map((event) => ({ event, webhookIds: webhooksByGroup.get(`${event.workspaceId} ${event.operation}`)! }))
+    .filter((fanout) => fanout.webhookIds.length > 0);
+  if (fanouts.length === 0) return 0;
+  // unnest cannot take an array of arrays of different lengths: each list travels as an array literal.
   await sql`
-    INSERT INTO deliveries (id, workspace_id, webhook_id, event_id, operation, status, next_attempt_at, created_at, updated_at)
-    SELECT gen_random_uuid(), e.workspace_id, pair.webhook_id, e.id, e.operation, 'PENDING', e.created_at, e.created_at, e.created_at
-    FROM unnest(${eventIds}::uuid[], ${webhookIds}::uuid[]) AS pair(event_id, webhook_id)
-    JOIN events e ON e.id = pair.event_id
+    INSERT INTO pending_fanouts (event_id, webhook_ids, created_at)
+    SELECT f.event_id, f.webhook_ids::uuid[], f.created_at FROM unnest(
+      ${fanouts.map((fanout) => fanout.event.id)}::uuid[],
+      ${fanouts.map((fanout) => `{${fanout.webhookIds.join(',')}}`)}::text[],
+      ${fanouts.map((fanout) => fanout.event.createdAt.toISOString())}::timestamptz[]
+    ) AS f(event_id, webhook_ids, created_at)
   `.execute(trx);
-  await sql`SELECT pg_notify(${DELIVERY_CHANNEL}, '')`.execute(trx);
-  return eventIds.length;
+  await sql`SELECT pg_notify(${DELIVERY_CHANNEL}, 'events')`.execute(trx);
+  return fanouts.reduce((total, fanout) => total + fanout.webhookIds.length, 0);
+}
+
+/**
+ * Turns up to `limit` pending fan-outs (oldest first) into their PENDING delivery rows, in one statement: the
+ * fan-out rows are deleted by the statement that inserts their deliveries, so a crash loses neither and
+ * repeats neither. Fan-outs locked by another worker are skipped. Returns the fan-outs and deliveries done.
+ */
+export async function dispatchFanouts(db: Kysely<DB>, limit: number): Promise<{ fanouts: number; deliveries: number }> {
+  const result = await sql<{ fanouts: number; deliveries: number }>`
+    WITH picked AS MATERIALIZED (
+      SELECT event_id FROM pending_fanouts ORDER BY created_at LIMIT ${limit} FOR UPDATE SKIP LOCKED
+    ),
+    -- MATERIALIZED and ANY(ARRAY(…)): the locking pick runs once (inlined, the planner re-ran it for every row it
+    -- compared), and the delete probes the primary key for those rows only.
+    taken AS (
+      DELETE FROM pending_fanouts
+      WHERE event_id = ANY(ARRAY(SELECT event_id FROM picked))
+      RETURNING event_id, webhook_ids
+    ),
+    created AS (
+      INSERT INTO deliveries (id, workspace_id, webhook_id, event_id, operation, status, next_attempt_at, created_at, updated_at)
+      SELECT gen_random_uuid(), e.workspace_id, w.id, e.id, e.operation, 'PENDING', e.created_at, e.created_at, e.created_at
+      FROM taken t
+      JOIN events e ON e.id = t.event_id
+      CROSS JOIN LATERAL unnest(t.webhook_ids) AS matched(webhook_id)
+      -- A webhook row removed since the write (not a soft delete) has nothing left to deliver to.
+      JOIN webhooks w ON w.id = matched.webhook_id
+      ON CONFLICT (event_id, webhook_id) DO NOTHING
+      RETURNING 1
+    )
+    SELECT (SELECT count(*) FROM taken)::int AS fanouts, (SELECT count(*) FROM created)::int AS deliveries
+  `.execute(db);
+  const row = result.rows[0] ?? { fanouts: 0, deliveries: 0 };
+  // The other workers may be idle: the new rows are theirs to claim too.
+  if (row.deliveries > 0) await sql`SELECT pg_notify(${DELIVERY_CHANNEL}, ${NEW_DELIVERIES_ONLY})`.execute(db);
+  return { fanouts: row.fanouts, deliveries: row.deliveries };
 }

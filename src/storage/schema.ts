@@ -109,6 +109,13 @@ export interface DeliveriesTable {
   updated_at: Timestamp;
 }
 
+/** An event whose deliveries are still to be created, with the webhooks that matched when it was written. */
+export interface PendingFanoutsTable {
+  event_id: string;
+  webhook_ids: string[];
+  created_at: Date;
+}
+
 export interface DeliveryAttemptsTable {
   id: string;
   delivery_id: string;
@@ -134,4 +141,5 @@ export interface DB {
   webhook_operations: WebhookOperationsTable;
   deliveries: DeliveriesTable;
   delivery_attempts: DeliveryAttemptsTable;
+  pending_fanouts: PendingFanoutsTable;
 }

@@ -213,5 +213,7 @@ describe.each(DATABASE_KINDS)('delivery log, redeliver, recover, stats, retentio
     expect(pending).toBeGreaterThan(0);
     expect(text).toContain(`switchboard_delivery_queue_depth ${pending}`);
     expect(text).toMatch(/switchboard_delivery_oldest_pending_age_seconds \d/);
+    const awaiting = (await queueFigures(test.database.db)).awaitingFanout;
+    expect(text).toContain(`switchboard_events_awaiting_fanout ${awaiting}`);
   });
 });

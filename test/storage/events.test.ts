@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { appendEvents, DELIVERY_CHANNEL, type NewEvent } from '../../src/storage/events.ts';
+import { appendEvents, DELIVERY_CHANNEL, dispatchFanouts, type NewEvent } from '../../src/storage/events.ts';
 import { createTestDatabase, DATABASE_KINDS, type TestDatabase } from '../helpers/databases.ts';
+import { insertWorkspaceRow } from '../helpers/fixtures.ts';
 
 describe.each(DATABASE_KINDS)('event outbox and fan-out on %s', (kind) => {
   let test: TestDatabase;
@@ -32,7 +33,7 @@ describe.each(DATABASE_KINDS)('event outbox and fan-out on %s', (kind) => {
     return id;
   }
 
-  function event(operation: string, workspace = workspaceId): NewEvent {
+  function event(operation: string, workspace: string = workspaceId): NewEvent {
     const recordId = randomUUID();
     return {
       id: randomUUID(),
@@ -57,7 +58,7 @@ describe.each(DATABASE_KINDS)('event outbox and fan-out on %s', (kind) => {
     await test?.dispose();
   });
 
-  it('creates one delivery per matching active webhook, in the same transaction', async () => {
+  it('stores the event with the webhooks matching at the write, and creates one delivery per webhook when dispatched', async () => {
     const exact = await addWebhook(workspaceId, ['person.created']);
     const objectWildcard = await addWebhook(workspaceId, ['person.*', 'company.created']);
     const actionWildcard = await addWebhook(workspaceId, ['*.created']);
@@ -72,20 +73,50 @@ describe.each(DATABASE_KINDS)('event outbox and fan-out on %s', (kind) => {
     const created = event('person.created');
     const count = await test.database.db.transaction().execute((trx) => appendEvents(trx, [created]));
     expect(count).toBe(4);
-    const deliveries = await test.database.db
-      .selectFrom('deliveries')
-      .select(['webhook_id', 'status', 'operation', 'workspace_id'])
-      .where('event_id', '=', created.id)
-      .execute();
-    expect(deliveries.map((row) => row.webhook_id).sort()).toEqual([exact, objectWildcard, actionWildcard, everything].sort());
-    expect(deliveries.every((row) => row.status === 'PENDING' && row.operation === 'person.created')).toBe(true);
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(notified).toBeGreaterThan(0);
     await unlisten();
 
+    // The write stored the event and one fan-out row naming the four webhooks; no delivery row yet.
+    const deliveriesOf = () =>
+      test.database.db.selectFrom('deliveries').select(['webhook_id', 'status', 'operation']).where('event_id', '=', created.id).execute();
+    expect(await deliveriesOf()).toEqual([]);
+    const fanout = await test.database.db.selectFrom('pending_fanouts').selectAll().where('event_id', '=', created.id).executeTakeFirstOrThrow();
+    expect([...fanout.webhook_ids].sort()).toEqual([exact, objectWildcard, actionWildcard, everything].sort());
+
+    // A webhook created after the write gets nothing from it.
+    await addWebhook(workspaceId, ['*.*']);
+    expect(await dispatchFanouts(test.database.db, 100)).toEqual({ fanouts: 1, deliveries: 4 });
+    const deliveries = await deliveriesOf();
+    expect(deliveries.map((row) => row.webhook_id).sort()).toEqual([exact, objectWildcard, actionWildcard, everything].sort());
+    expect(deliveries.every((row) => row.status === 'PENDING' && row.operation === 'person.created')).toBe(true);
+    // Dispatched once: the fan-out row went in the statement that created the deliveries.
+    expect(await dispatchFanouts(test.database.db, 100)).toEqual({ fanouts: 0, deliveries: 0 });
+
     const stored = await test.database.db.selectFrom('events').selectAll().where('id', '=', created.id).executeTakeFirstOrThrow();
     expect(stored.record).toEqual(created.record);
     expect(stored.previous_record).toBeNull();
+  });
+
+  it('stores no fan-out for an event no webhook matches', async () => {
+    const unmatched = event('opportunity.destroyed', await insertWorkspaceRow(test.database.db));
+    expect(await test.database.db.transaction().execute((trx) => appendEvents(trx, [unmatched]))).toBe(0);
+    expect(await test.database.db.selectFrom('pending_fanouts').select('event_id').where('event_id', '=', unmatched.id).execute()).toEqual([]);
+  });
+
+  it('skips a webhook whose row is gone by the time the fan-out runs, and fans out in batches, oldest first', async () => {
+    const workspace = await insertWorkspaceRow(test.database.db);
+    const kept = await addWebhook(workspace, ['company.deleted']);
+    const removed = await addWebhook(workspace, ['company.deleted']);
+    const batch = Array.from({ length: 5 }, (_, index) => ({ ...event('company.deleted', workspace), createdAt: new Date(Date.now() - 10_000 + index) }));
+    await test.database.db.transaction().execute((trx) => appendEvents(trx, batch));
+    await test.database.db.deleteFrom('webhook_operations').where('webhook_id', '=', removed).execute();
+    await test.database.db.deleteFrom('webhooks').where('id', '=', removed).execute();
+    expect(await dispatchFanouts(test.database.db, 2)).toEqual({ fanouts: 2, deliveries: 2 });
+    const first = await test.database.db.selectFrom('deliveries').select(['event_id', 'webhook_id']).where('event_id', 'in', batch.map((e) => e.id)).execute();
+    expect(first.map((row) => row.event_id).sort()).toEqual([batch[0]!.id, batch[1]!.id].sort());
+    expect(first.every((row) => row.webhook_id === kept)).toBe(true);
+    expect(await dispatchFanouts(test.database.db, 100)).toEqual({ fanouts: 3, deliveries: 3 });
   });
 
   it('stores nothing when the transaction rolls back', async () => {
@@ -97,9 +128,9 @@ describe.each(DATABASE_KINDS)('event outbox and fan-out on %s', (kind) => {
       }),
     ).rejects.toThrow('crash before commit');
     const events = await test.database.db.selectFrom('events').select('id').where('id', '=', lost.id).execute();
-    const deliveries = await test.database.db.selectFrom('deliveries').select('id').where('event_id', '=', lost.id).execute();
+    const fanouts = await test.database.db.selectFrom('pending_fanouts').select('event_id').where('event_id', '=', lost.id).execute();
     expect(events).toEqual([]);
-    expect(deliveries).toEqual([]);
+    expect(fanouts).toEqual([]);
   });
 
   it('writes many events in one statement, with updatedFields', async () => {
