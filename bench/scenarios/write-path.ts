@@ -14,11 +14,19 @@ export async function writePath(database: Database, sink: Sink, scale: Scale): P
   // API role only: the figure is the write's own cost; delivering is measured by the other scenarios.
   const server = await startSwitchboard({ config, role: 'api', database, logger: silentLogger });
   try {
-    const createPerson = async (index: number): Promise<number> => {
+    // Two workspaces, one with the webhooks and one without, and requests alternating between them: whatever
+    // else the machine does (autovacuum, a checkpoint, other processes) falls on both sides alike.
+    const quiet = await server.services.workspaces.ensureWorkspace('bench-write-path-no-webhooks');
+    const quietKey = (await server.services.workspaces.createApiKey(quiet.workspace.id, 'bench')).key;
+    const busyWorkspaceId = server.bootstrap.workspaceId;
+    await insertWebhooks(database, busyWorkspaceId, sink.url('/write/'), scale.writeWebhooks);
+    await sql`ANALYZE webhook_operations`.execute(database.db);
+
+    const createPerson = async (apiKey: string, index: number): Promise<number> => {
       const started = now();
       const response = await fetch(`${server.url}/graphql`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${API_KEY}` },
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${apiKey}` },
         body: JSON.stringify({
           query: 'mutation ($data: PersonCreateInput!) { createPerson(data: $data) { id } }',
           variables: { data: { firstName: 'Ada', lastName: `Lovelace ${index}` } },
@@ -28,24 +36,27 @@ export async function writePath(database: Database, sink: Sink, scale: Scale): P
       if (body.errors) throw new Error(`createPerson failed: ${JSON.stringify(body.errors)}`);
       return now() - started;
     };
-    const p50 = async (): Promise<number> => {
-      for (let i = 0; i < WARMUP; i++) await createPerson(i);
-      const latencies: number[] = [];
-      for (let i = 0; i < scale.writeRequests; i++) latencies.push(await createPerson(i));
-      return percentile(latencies.sort((a, b) => a - b), 50);
-    };
-    const without = await p50();
-    await insertWebhooks(database, server.bootstrap.workspaceId, sink.url('/write/'), scale.writeWebhooks);
-    await sql`ANALYZE webhook_operations`.execute(database.db);
-    const withWebhooks = await p50();
+    for (let i = 0; i < WARMUP; i++) {
+      await createPerson(quietKey, i);
+      await createPerson(API_KEY, i);
+    }
+    const quietLatencies: number[] = [];
+    const busyLatencies: number[] = [];
+    for (let i = 0; i < scale.writeRequests; i++) {
+      quietLatencies.push(await createPerson(quietKey, i));
+      busyLatencies.push(await createPerson(API_KEY, i));
+    }
+    const p50 = (latencies: number[]) => percentile(latencies.sort((x, y) => x - y), 50);
+    const without = p50(quietLatencies);
+    const withWebhooks = p50(busyLatencies);
     // No worker here: create the deliveries the writes asked for, to check that every one was asked for.
     while ((await dispatchFanouts(database.db, 1_000)).fanouts > 0);
     const created = await sql<{ count: string }>`
-      SELECT count(*) AS count FROM deliveries WHERE workspace_id = ${server.bootstrap.workspaceId}::uuid
+      SELECT count(*) AS count FROM deliveries WHERE workspace_id = ${busyWorkspaceId}::uuid
     `.execute(database.db);
     const expected = (WARMUP + scale.writeRequests) * scale.writeWebhooks;
     if (Number(created.rows[0]?.count) !== expected) throw new Error(`write path: ${created.rows[0]?.count} deliveries, expected ${expected}`);
-    await sql`UPDATE deliveries SET status = 'FAILED', next_attempt_at = NULL WHERE workspace_id = ${server.bootstrap.workspaceId}::uuid`.execute(
+    await sql`UPDATE deliveries SET status = 'FAILED', next_attempt_at = NULL WHERE workspace_id = ${busyWorkspaceId}::uuid`.execute(
       database.db,
     );
     const ratio = withWebhooks / without;
@@ -55,7 +66,7 @@ export async function writePath(database: Database, sink: Sink, scale: Scale): P
         metric: `createPerson p50 with ${scale.writeWebhooks} matching webhooks`,
         value: withWebhooks,
         unit: 'ms',
-        baseline: { label: 'no webhooks', value: without },
+        baseline: { label: 'no webhooks (requests alternating)', value: without },
         ratio,
         target: { text: '≤ 1.2', met: ratio <= 1.2 },
       },

@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, DATABASE_KINDS, type TestDatabase } from '../helpers/databases.ts';
 import { insertSampleEvents, insertWebhookRow, insertWorkspaceRow } from '../helpers/fixtures.ts';
+import { eventually } from '../helpers/receiver.ts';
 
 describe.each(DATABASE_KINDS)('vacuum and analyse where the database does not on %s', (kind) => {
   let test: TestDatabase;
@@ -23,16 +24,25 @@ describe.each(DATABASE_KINDS)('vacuum and analyse where the database does not on
     await sql`UPDATE deliveries SET next_attempt_at = next_attempt_at + interval '1 second'`.execute(db);
     await sql`UPDATE deliveries SET next_attempt_at = next_attempt_at + interval '1 second'`.execute(db);
 
-    // The timer may have started a run before the updates: a second call covers them.
-    const done = [...(await test.database.maintain()), ...(await test.database.maintain())];
     if (kind === 'postgres') {
-      expect(done).toEqual([]);
+      expect(await test.database.maintain()).toEqual([]);
       return;
     }
-    const stats = await sql<{ relname: string; dead: number; analysed: boolean }>`
-      SELECT relname, n_dead_tup::int AS dead, last_analyze IS NOT NULL AS analysed
-      FROM pg_stat_user_tables WHERE relname IN ('deliveries', 'events') ORDER BY relname
-    `.execute(db);
+    // Table statistics reach pg_stat_user_tables up to a second after the writes, and the timer may be running
+    // already: call again until the work shows (or the wait runs out and the expectation below says what is left).
+    const readStats = () =>
+      sql<{ relname: string; dead: number; analysed: boolean }>`
+        SELECT relname, n_dead_tup::int AS dead, last_analyze IS NOT NULL AS analysed
+        FROM pg_stat_user_tables WHERE relname IN ('deliveries', 'events') ORDER BY relname
+      `.execute(db);
+    const stats = await eventually(
+      async () => {
+        await test.database.maintain();
+        return readStats();
+      },
+      (result) => result.rows.every((row) => row.dead === 0 && row.analysed),
+      10_000,
+    ).catch(readStats);
     expect(stats.rows).toEqual([
       { relname: 'deliveries', dead: 0, analysed: true },
       { relname: 'events', dead: 0, analysed: true },
@@ -45,7 +55,9 @@ describe.each(DATABASE_KINDS)('vacuum and analyse where the database does not on
       { relname: 'deliveries', reltuples: 3_000 },
       { relname: 'events', reltuples: 3_000 },
     ]);
-    // Nothing changed since: nothing to do.
-    expect(await test.database.maintain()).toEqual([]);
+    // Nothing changed in them since: nothing to do for them.
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    const again = await test.database.maintain();
+    expect(again.filter((done) => / (deliveries|events)$/.test(done))).toEqual([]);
   });
 });
