@@ -102,6 +102,9 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
   let drained: (() => void) | undefined;
   /** New events may be waiting for their delivery rows (a notification came, or a while passed). */
   let fanoutsWanted = true;
+  /** After a failed fan-out, not before this time (ms); claiming goes on meanwhile. */
+  let fanoutRetryAt = 0;
+  let fanoutFailures = 0;
   /** Where the next claim around full endpoints starts its round of webhooks. */
   let lastServedWebhookId: string | null = null;
 
@@ -133,19 +136,21 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
   async function run(): Promise<void> {
     let failures = 0;
     while (!stopping) {
-      if (fanoutsWanted) {
+      if (fanoutsWanted && clock.now().getTime() >= fanoutRetryAt) {
         // Cleared first: a notification arriving during the statement asks for another round.
         fanoutsWanted = false;
         try {
           const done = await dispatchFanouts(db, DISPATCH_BATCH);
+          fanoutFailures = 0;
           if (done.fanouts === DISPATCH_BATCH) fanoutsWanted = true;
         } catch (error) {
+          // Deliveries already created keep going out; the fan-out is tried again after a pause.
           fanoutsWanted = true;
-          if (stopping) break;
-          failures++;
-          log.warn({ err: error }, 'creating the deliveries of new events failed');
-          await signal.wait(Math.min(5_000, 100 * 2 ** failures));
-          continue;
+          fanoutFailures++;
+          const retryAt = new Date(clock.now().getTime() + Math.min(5_000, 100 * 2 ** fanoutFailures));
+          fanoutRetryAt = retryAt.getTime();
+          if (!stopping) log.warn({ err: error }, 'creating the deliveries of new events failed');
+          wakeAt(retryAt);
         }
       }
       const active = inFlight + queued;
@@ -181,7 +186,7 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
       const roundStartedMidway = excluded.length > 0 && lastServedWebhookId !== null;
       // A full claim stopped partway through the round; a short one went to its end.
       lastServedWebhookId = excluded.length > 0 && claimed.length === limit ? lastWebhookOf(claimed) : null;
-      if (claimed.length > 0) await dispatch(claimed);
+      if (claimed.length > 0) await enqueue(claimed);
       if (claimed.length === limit || stopping) continue;
       // The round of webhooks began after some of them: the ones before may have due work too.
       if (roundStartedMidway) continue;
@@ -208,7 +213,8 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
     return last;
   }
 
-  async function dispatch(claimed: ClaimedDelivery[]): Promise<void> {
+  /** Hands claimed deliveries to their endpoints' queues (ending those whose webhook went inactive). */
+  async function enqueue(claimed: ClaimedDelivery[]): Promise<void> {
     const inactive: Lease[] = [];
     const touched = new Set<string>();
     for (const delivery of claimed) {
