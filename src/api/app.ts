@@ -4,7 +4,7 @@ import mercurius from 'mercurius';
 import type { GraphQLError as GraphQLErrorInstance } from 'graphql';
 import { GraphQLError } from './graphql/graphql-runtime.ts';
 import type { ApiContext } from './context.ts';
-import { toPublicError } from './errors.ts';
+import { fastifyClientError, toPublicError } from './errors.ts';
 import { resolvers, typeDefs } from './graphql/schema.ts';
 import { registerRestRoutes } from './rest/routes.ts';
 import type { Services } from '../services.ts';
@@ -74,12 +74,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
 
   app.setErrorHandler((error: unknown, request, reply) => {
-    const fastifyError = error as { statusCode?: number; code?: string; message?: string };
-    // Fastify's own client errors: malformed JSON, body too large, wrong content type.
-    if (fastifyError.statusCode && fastifyError.statusCode < 500 && !(error instanceof GraphQLError)) {
-      const code = fastifyError.statusCode === 413 ? 'PAYLOAD_TOO_LARGE' : 'BAD_REQUEST';
-      return reply.code(fastifyError.statusCode).send({ error: { code, message: fastifyError.message } });
-    }
+    const clientError = error instanceof GraphQLError ? undefined : fastifyClientError(error);
+    if (clientError) return reply.code(clientError.status).send({ error: { code: clientError.code, message: clientError.message } });
     const publicError = toPublicError(error);
     if (publicError.status >= 500) request.log.error({ err: error }, 'request failed');
     // REST tells a well-formed request that breaks a rule (422) from one it cannot read (400).
@@ -114,6 +110,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
           // Raised by graphql itself or by a scalar: the message is already meant for the client.
           const code = original?.extensions?.code ?? error.extensions?.code ?? 'GRAPHQL_VALIDATION_FAILED';
           return { message: error.message, locations: error.locations, path: error.path, extensions: { code } };
+        }
+        const clientError = fastifyClientError(original);
+        if (clientError) {
+          return { message: clientError.message, locations: error.locations, path: error.path, extensions: { code: clientError.code } };
         }
         const publicError = toPublicError(original);
         if (publicError.status === 503) statusCode = 503;

@@ -29,6 +29,20 @@ export interface PublicError {
   field?: string;
 }
 
+/**
+ * Fastify's and its plugins' client errors (malformed JSON, a JSON key such as `__proto__`, a body too large, a
+ * wrong content type): their 4xx status and message are meant for the client. Undefined for any other error.
+ */
+export function fastifyClientError(error: unknown): { status: number; code: 'PAYLOAD_TOO_LARGE' | 'BAD_REQUEST'; message: string } | undefined {
+  const candidate = error as { statusCode?: unknown; code?: unknown; message?: unknown } | undefined;
+  if (typeof candidate?.statusCode !== 'number' || candidate.statusCode < 400 || candidate.statusCode >= 500) return undefined;
+  return {
+    status: candidate.statusCode,
+    code: candidate.statusCode === 413 ? 'PAYLOAD_TOO_LARGE' : 'BAD_REQUEST',
+    message: typeof candidate.message === 'string' ? candidate.message : 'bad request',
+  };
+}
+
 /** What a client may see of an error: ours keep their message; anything else is masked (and logged by the caller). */
 export function toPublicError(error: unknown): PublicError {
   if (error instanceof SwitchboardError) {

@@ -24,6 +24,18 @@ describe('GraphQL input errors', () => {
     expect(badUuid.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
   });
 
+  it('answers 400 BAD_REQUEST, not an internal error, to a body the JSON parser refuses (a "__proto__" key)', async () => {
+    const response = await fetch(`${app.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${app.apiKey}` },
+      body: '{"query":"mutation ($data: PersonCreateInput!) { createPerson(data: $data) { id } }","variables":{"data":{"__proto__":1}}}',
+    });
+    expect(response.status).toBe(400);
+    const body = (await response.json()) as { errors: Array<{ message: string; extensions: { code: string } }> };
+    expect(body.errors[0]!.extensions.code).toBe('BAD_REQUEST');
+    expect(body.errors[0]!.message).toMatch(/not valid JSON/);
+  });
+
   it('names an unknown field', async () => {
     const result = await app.graphql('{ currentWorkspace { id nonsense } }');
     expect(result.status).toBe(400);
