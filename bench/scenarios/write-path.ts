@@ -3,7 +3,7 @@
 import { sql } from 'kysely';
 import { startSwitchboard } from '../../src/server.ts';
 import type { Database } from '../../src/storage/database.ts';
-import { dispatchFanouts } from '../../src/storage/events.ts';
+import { dispatchAllFanouts } from '../../src/storage/events.ts';
 import { benchConfig, insertWebhooks, now, percentile, silentLogger, type Figure, type Scale, type Sink } from '../harness.ts';
 
 const API_KEY = 'sb_bench_key_for_workspace_default_0001';
@@ -50,7 +50,7 @@ export async function writePath(database: Database, sink: Sink, scale: Scale): P
     const without = p50(quietLatencies);
     const withWebhooks = p50(busyLatencies);
     // No worker here: create the deliveries the writes asked for, to check that every one was asked for.
-    while ((await dispatchFanouts(database.db, 1_000)).fanouts > 0);
+    await dispatchAllFanouts(database.db);
     const created = await sql<{ count: string }>`
       SELECT count(*) AS count FROM deliveries WHERE workspace_id = ${busyWorkspaceId}::uuid
     `.execute(database.db);

@@ -35,6 +35,11 @@ const SETTLE_DELAY_MS = 5;
 /** Events per fan-out statement: an event can match thousands of webhooks, so this stays small. */
 const DISPATCH_BATCH = 100;
 
+/** How long to wait before trying a failing statement again: 200 ms doubling, at most 5 s. */
+function pauseAfterFailures(failures: number): number {
+  return Math.min(5_000, 100 * 2 ** failures);
+}
+
 export interface DeliveryWorkerOptions {
   database: Database;
   config: Config;
@@ -147,7 +152,7 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
           // Deliveries already created keep going out; the fan-out is tried again after a pause.
           fanoutsWanted = true;
           fanoutFailures++;
-          const retryAt = new Date(clock.now().getTime() + Math.min(5_000, 100 * 2 ** fanoutFailures));
+          const retryAt = new Date(clock.now().getTime() + pauseAfterFailures(fanoutFailures));
           fanoutRetryAt = retryAt.getTime();
           if (!stopping) log.warn({ err: error }, 'creating the deliveries of new events failed');
           wakeAt(retryAt);
@@ -180,7 +185,7 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
         if (stopping) break;
         failures++;
         log.warn({ err: error }, 'claiming deliveries failed');
-        await signal.wait(Math.min(5_000, 100 * 2 ** failures));
+        await signal.wait(pauseAfterFailures(failures));
         continue;
       }
       const roundStartedMidway = excluded.length > 0 && lastServedWebhookId !== null;

@@ -150,3 +150,13 @@ export async function dispatchFanouts(db: Kysely<DB>, limit: number): Promise<{ 
   const row = result.rows[0] ?? { fanouts: 0, deliveries: 0 };
   return { fanouts: row.fanouts, deliveries: row.deliveries };
 }
+
+/** Runs dispatchFanouts until no fan-out is left (a process without a worker, tests); returns the deliveries created. */
+export async function dispatchAllFanouts(db: Kysely<DB>): Promise<number> {
+  let deliveries = 0;
+  for (;;) {
+    const done = await dispatchFanouts(db, 1_000);
+    deliveries += done.deliveries;
+    if (done.fanouts === 0) return deliveries;
+  }
+}

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { DB, WebhookStatus } from '../../src/storage/schema.ts';
-import { appendEvents, dispatchFanouts, type NewEvent } from '../../src/storage/events.ts';
+import { appendEvents, dispatchAllFanouts, type NewEvent } from '../../src/storage/events.ts';
 
 /**
  * Inserts a webhook row straight into storage (plain secret), for tests of the delivery side that should not
@@ -41,16 +41,6 @@ export async function insertWorkspaceRow(db: Kysely<DB>, name = `ws-${randomUUID
   return id;
 }
 
-/** Creates the delivery rows of every pending fan-out now, as a worker would right after the commit. */
-export async function dispatchAll(db: Kysely<DB>): Promise<number> {
-  let deliveries = 0;
-  for (;;) {
-    const done = await dispatchFanouts(db, 1_000);
-    deliveries += done.deliveries;
-    if (done.fanouts === 0) return deliveries;
-  }
-}
-
 /** Appends sample person events in one transaction and creates their deliveries (fan-out); returns them. */
 export async function insertSampleEvents(
   db: Kysely<DB>,
@@ -72,6 +62,7 @@ export async function insertSampleEvents(
     };
   });
   await db.transaction().execute((trx) => appendEvents(trx, events));
-  await dispatchAll(db);
+  // Their delivery rows now, as a worker would right after the commit.
+  await dispatchAllFanouts(db);
   return events;
 }

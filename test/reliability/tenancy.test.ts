@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { typeDefs } from '../../src/api/graphql/schema.ts';
 import { startTestApp, type GraphQLResult, type TestApp } from '../helpers/app.ts';
 import { DATABASE_KINDS } from '../helpers/databases.ts';
-import { dispatchAll } from '../helpers/fixtures.ts';
+import { dispatchAllFanouts } from '../../src/storage/events.ts';
 
 interface Ids {
   webhook: string;
@@ -96,7 +96,7 @@ describe.each(DATABASE_KINDS)('tenancy on %s: workspace A never reaches workspac
     const opportunity = await asB(`mutation { createOpportunity(data: { name: "B deal", pointOfContactId: "${person.data.createPerson.id}" }) { id } }`);
     const apiKey = await asB('mutation { createApiKey(name: "b-second") { id } }');
     // This server has no worker: create the writes' deliveries as one would.
-    await dispatchAll(app.server.database.db);
+    await dispatchAllFanouts(app.server.database.db);
     const deliveries = await asB(`{ webhookDeliveries(webhookId: "${webhook.data.createWebhook.id}") { edges { node { id } } } }`);
     b = {
       webhook: webhook.data.createWebhook.id,
