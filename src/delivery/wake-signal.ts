@@ -1,6 +1,6 @@
 /**
  * A coalescing wake-up: any number of wake() calls while nobody waits make the next wait() return at once;
- * wait() otherwise resolves on the next wake() (true) or after timeoutMs (false).
+ * wait() otherwise resolves on the next wake() or after timeoutMs.
  */
 export class WakeSignal {
   private pending = false;
@@ -18,22 +18,21 @@ export class WakeSignal {
     this.pending = false;
   }
 
-  wait(timeoutMs?: number): Promise<boolean> {
+  wait(timeoutMs?: number): Promise<void> {
     if (this.pending) {
       this.pending = false;
-      return Promise.resolve(true);
+      return Promise.resolve();
     }
     return new Promise((resolve) => {
-      const timer = timeoutMs === undefined ? undefined : setTimeout(() => done(false), Math.max(0, timeoutMs));
+      const timer = timeoutMs === undefined ? undefined : setTimeout(done, Math.max(0, timeoutMs));
       const self = this;
-      function done(woken: boolean) {
+      function done() {
         clearTimeout(timer);
-        if (self.waiter === wakeUp) self.waiter = undefined;
+        if (self.waiter === done) self.waiter = undefined;
         self.pending = false;
-        resolve(woken);
+        resolve();
       }
-      const wakeUp = () => done(true);
-      this.waiter = wakeUp;
+      this.waiter = done;
     });
   }
 }

@@ -205,8 +205,10 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
       } catch (error) {
         log.warn({ err: error }, 'reading the next due delivery failed');
       }
-      // A quiet while also looks for fan-outs: a notification may have been lost (a reconnect).
-      if (!(await signal.wait(wait))) fanoutsWanted = true;
+      await signal.wait(wait);
+      // Whatever woke it, look for fan-outs too (one cheap statement): relying on their notification alone, a
+      // lost one (a reconnect) left events without deliveries for as long as other wake-ups kept coming.
+      fanoutsWanted = true;
       idleExcluded = undefined;
     }
   }
