@@ -40,6 +40,10 @@ export function startEmbeddedMaintenance(db: Kysely<any>, options: EmbeddedMaint
   const runOnce = () =>
     (running ??= (async () => {
       const done: string[] = [];
+      // The one backend flushes its table counters to the statistics views at most once a second: read unflushed,
+      // a vacuum counted before the updates it removed is followed by their dead rows arriving, phantom ones
+      // that ask for another vacuum. This statement's end flushes them.
+      await sql`SELECT pg_stat_force_next_flush()`.execute(db);
       const { rows } = await sql<TableActivity>`
         SELECT relname, n_live_tup::int AS live, n_dead_tup::int AS dead, n_mod_since_analyze::int AS modified
         FROM pg_stat_user_tables WHERE schemaname = 'public' ORDER BY relname
