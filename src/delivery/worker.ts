@@ -141,23 +141,6 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
   async function run(): Promise<void> {
     let failures = 0;
     while (!stopping) {
-      if (fanoutsWanted && clock.now().getTime() >= fanoutRetryAt) {
-        // Cleared first: a notification arriving during the statement asks for another round.
-        fanoutsWanted = false;
-        try {
-          const done = await dispatchFanouts(db, DISPATCH_BATCH);
-          fanoutFailures = 0;
-          if (done.fanouts === DISPATCH_BATCH) fanoutsWanted = true;
-        } catch (error) {
-          // Deliveries already created keep going out; the fan-out is tried again after a pause.
-          fanoutsWanted = true;
-          fanoutFailures++;
-          const retryAt = new Date(clock.now().getTime() + pauseAfterFailures(fanoutFailures));
-          fanoutRetryAt = retryAt.getTime();
-          if (!stopping) log.warn({ err: error }, 'creating the deliveries of new events failed');
-          wakeAt(retryAt);
-        }
-      }
       const active = inFlight + queued;
       const free = config.maxInFlight - active;
       if (free < lowWater && active > 0) {
@@ -170,6 +153,8 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
       const limit = Math.min(free, CLAIM_BATCH);
       const now = clock.now();
       signal.clear();
+      // Deliveries already due go first (retries, and rows no worker could take at their fan-out); new events'
+      // deliveries fill the slots left.
       let claimed: ClaimedDelivery[];
       try {
         claimed = await claimDueDeliveries(db, {
@@ -195,6 +180,10 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
       if (claimed.length === limit || stopping) continue;
       // The round of webhooks began after some of them: the ones before may have due work too.
       if (roundStartedMidway) continue;
+      if (fanoutsWanted && clock.now().getTime() >= fanoutRetryAt) {
+        await dispatch(limit - claimed.length, excluded);
+        if (fanoutsWanted) continue;
+      }
 
       // Nothing more is due for this worker: sleep until new work, a freed slot or the next due time.
       idleExcluded = new Set(excluded);
@@ -205,11 +194,44 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
       } catch (error) {
         log.warn({ err: error }, 'reading the next due delivery failed');
       }
+      if (fanoutRetryAt > clock.now().getTime()) wait = Math.min(wait, fanoutRetryAt - clock.now().getTime());
       await signal.wait(wait);
       // Whatever woke it, look for fan-outs too (one cheap statement): relying on their notification alone, a
       // lost one (a reconnect) left events without deliveries for as long as other wake-ups kept coming.
       fanoutsWanted = true;
       idleExcluded = undefined;
+    }
+  }
+
+  /**
+   * Creates the delivery rows of pending fan-outs and takes up to `free` of them straight to sending (at most a
+   * claim's batch, like a claim: a fan-out of 1,000 sent at once opened 1,000 connections to one host together,
+   * more than its accept queue held, and the dropped ones waited a second for the SYN to be sent again).
+   * Leaves fanoutsWanted set when more fan-outs may be waiting.
+   */
+  async function dispatch(free: number, excluded: string[]): Promise<void> {
+    // Cleared first: a notification arriving during the statement asks for another round.
+    fanoutsWanted = false;
+    const now = clock.now();
+    // About as many events as free slots: each has at least one delivery, and the rest wait as fan-outs.
+    const events = Math.max(1, Math.min(DISPATCH_BATCH, free));
+    try {
+      const done = await dispatchFanouts(db, events, {
+        leaseToken: randomUUID(),
+        leaseUntil: new Date(now.getTime() + config.leaseMs),
+        limit: free,
+        perWebhookLimit: config.maxInFlightPerEndpoint,
+        excludeWebhookIds: excluded,
+      });
+      fanoutFailures = 0;
+      if (done.fanouts === events) fanoutsWanted = true;
+      if (done.claimed.length > 0) await enqueue(done.claimed);
+    } catch (error) {
+      // Deliveries already created keep going out; the fan-out is tried again after a pause.
+      fanoutsWanted = true;
+      fanoutFailures++;
+      fanoutRetryAt = clock.now().getTime() + pauseAfterFailures(fanoutFailures);
+      if (!stopping) log.warn({ err: error }, 'creating the deliveries of new events failed');
     }
   }
 

@@ -44,7 +44,8 @@ export interface ClaimOptions {
   afterWebhookId?: string | null;
 }
 
-interface ClaimRow {
+/** One row of selectClaimed. */
+export interface ClaimRow {
   id: string;
   workspace_id: string;
   webhook_id: string;
@@ -83,23 +84,36 @@ export async function claimDueDeliveries(db: Kysely<DB>, options: ClaimOptions):
       WHERE d.id = picked.id
       RETURNING d.id, d.workspace_id, d.webhook_id, d.event_id, d.operation, d.attempt_count
     )
-    SELECT c.id, c.workspace_id, c.webhook_id, c.event_id, c.operation, c.attempt_count,
-           e.record, e.previous_record, e.updated_fields, e.created_at AS event_created_at,
-           w.target_url, w.status AS webhook_status, w.deleted_at AS webhook_deleted_at,
-           w.secret, w.previous_secret, w.previous_secret_expires_at
-    FROM claimed c
-    JOIN events e ON e.id = c.event_id
-    JOIN webhooks w ON w.id = c.webhook_id
+    ${selectClaimed}
   `.execute(db);
-  return result.rows.map((row) => ({
+  return toClaimedDeliveries(result.rows, options.leaseToken, options.leaseUntil);
+}
+
+/**
+ * The final SELECT of a statement that claims deliveries: what sending needs, read from a CTE named `claimed`
+ * (id, workspace_id, webhook_id, event_id, operation, attempt_count) joined to the events and webhooks.
+ */
+export const selectClaimed = sql`
+  SELECT c.id, c.workspace_id, c.webhook_id, c.event_id, c.operation, c.attempt_count,
+         e.record, e.previous_record, e.updated_fields, e.created_at AS event_created_at,
+         w.target_url, w.status AS webhook_status, w.deleted_at AS webhook_deleted_at,
+         w.secret, w.previous_secret, w.previous_secret_expires_at
+  FROM claimed c
+  JOIN events e ON e.id = c.event_id
+  JOIN webhooks w ON w.id = c.webhook_id
+`;
+
+/** The rows of selectClaimed as ClaimedDelivery values. */
+export function toClaimedDeliveries(rows: ClaimRow[], leaseToken: string, leaseUntil: Date): ClaimedDelivery[] {
+  return rows.map((row) => ({
     id: row.id,
-    leaseToken: options.leaseToken,
+    leaseToken,
     workspaceId: row.workspace_id,
     webhookId: row.webhook_id,
     eventId: row.event_id,
     operation: row.operation,
     attemptCount: row.attempt_count,
-    leaseUntil: options.leaseUntil,
+    leaseUntil,
     event: {
       record: row.record,
       previousRecord: row.previous_record,

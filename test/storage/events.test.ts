@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { appendEvents, DELIVERY_CHANNEL, dispatchFanouts, type NewEvent } from '../../src/storage/events.ts';
+import { appendEvents, DELIVERY_CHANNEL, dispatchFanouts, NEW_DELIVERIES_ONLY, type NewEvent } from '../../src/storage/events.ts';
 import { createTestDatabase, DATABASE_KINDS, type TestDatabase } from '../helpers/databases.ts';
 import { insertWorkspaceRow } from '../helpers/fixtures.ts';
 
@@ -86,12 +86,12 @@ describe.each(DATABASE_KINDS)('event outbox and fan-out on %s', (kind) => {
 
     // A webhook created after the write gets nothing from it.
     await addWebhook(workspaceId, ['*.*']);
-    expect(await dispatchFanouts(test.database.db, 100)).toEqual({ fanouts: 1, deliveries: 4 });
+    expect(await dispatchFanouts(test.database.db, 100)).toEqual({ fanouts: 1, deliveries: 4, claimed: [] });
     const deliveries = await deliveriesOf();
     expect(deliveries.map((row) => row.webhook_id).sort()).toEqual([exact, objectWildcard, actionWildcard, everything].sort());
     expect(deliveries.every((row) => row.status === 'PENDING' && row.operation === 'person.created')).toBe(true);
     // Dispatched once: the fan-out row went in the statement that created the deliveries.
-    expect(await dispatchFanouts(test.database.db, 100)).toEqual({ fanouts: 0, deliveries: 0 });
+    expect(await dispatchFanouts(test.database.db, 100)).toEqual({ fanouts: 0, deliveries: 0, claimed: [] });
 
     const stored = await test.database.db.selectFrom('events').selectAll().where('id', '=', created.id).executeTakeFirstOrThrow();
     expect(stored.record).toEqual(created.record);
@@ -112,11 +112,66 @@ describe.each(DATABASE_KINDS)('event outbox and fan-out on %s', (kind) => {
     await test.database.db.transaction().execute((trx) => appendEvents(trx, batch));
     await test.database.db.deleteFrom('webhook_operations').where('webhook_id', '=', removed).execute();
     await test.database.db.deleteFrom('webhooks').where('id', '=', removed).execute();
-    expect(await dispatchFanouts(test.database.db, 2)).toEqual({ fanouts: 2, deliveries: 2 });
+    expect(await dispatchFanouts(test.database.db, 2)).toEqual({ fanouts: 2, deliveries: 2, claimed: [] });
     const first = await test.database.db.selectFrom('deliveries').select(['event_id', 'webhook_id']).where('event_id', 'in', batch.map((e) => e.id)).execute();
     expect(first.map((row) => row.event_id).sort()).toEqual([batch[0]!.id, batch[1]!.id].sort());
     expect(first.every((row) => row.webhook_id === kept)).toBe(true);
-    expect(await dispatchFanouts(test.database.db, 100)).toEqual({ fanouts: 3, deliveries: 3 });
+    expect(await dispatchFanouts(test.database.db, 100)).toEqual({ fanouts: 3, deliveries: 3, claimed: [] });
+  });
+
+  it('hands up to the free slots of the new rows straight to the worker, leased, and leaves the rest to claims', async () => {
+    const workspace = await insertWorkspaceRow(test.database.db);
+    const busy = await addWebhook(workspace, ['person.updated']);
+    const full = await addWebhook(workspace, ['person.updated']);
+    const quiet = await addWebhook(workspace, ['person.updated']);
+    const batch = Array.from({ length: 4 }, (_, index) => ({ ...event('person.updated', workspace), createdAt: new Date(Date.now() - 10_000 + index) }));
+    await test.database.db.transaction().execute((trx) => appendEvents(trx, batch));
+    let notified = 0;
+    const unlisten = await test.database.listen(DELIVERY_CHANNEL, (payload) => payload === NEW_DELIVERIES_ONLY && notified++);
+
+    const leaseUntil = new Date(Date.now() + 60_000);
+    const leaseToken = randomUUID();
+    // 12 new rows: `full` is excluded (its endpoint has no slot), at most 3 per webhook, 5 in all.
+    const done = await dispatchFanouts(test.database.db, 100, { leaseToken, leaseUntil, limit: 5, perWebhookLimit: 3, excludeWebhookIds: [full] });
+    expect(done.fanouts).toBe(4);
+    expect(done.deliveries).toBe(12);
+    expect(done.claimed).toHaveLength(5);
+    const perWebhook = (id: string) => done.claimed.filter((delivery) => delivery.webhookId === id).length;
+    expect([perWebhook(busy) + perWebhook(quiet), perWebhook(full)]).toEqual([5, 0]);
+    expect(Math.max(perWebhook(busy), perWebhook(quiet))).toBe(3);
+    const [one] = done.claimed;
+    const source = batch.find((e) => e.id === one!.eventId)!;
+    expect(one).toMatchObject({ leaseToken, leaseUntil, attemptCount: 0, operation: 'person.updated', workspaceId: workspace });
+    expect(one!.event).toEqual({ record: source.record, previousRecord: null, updatedFields: ['firstName'], createdAt: source.createdAt });
+    expect(one!.webhook).toMatchObject({ status: 'ACTIVE', deleted: false, secret: 'whsec_x', targetUrl: `http://127.0.0.1:9/${one!.webhookId}` });
+
+    // Leased rows are not due until the lease ends; the other seven are due now and wake the workers.
+    const rows = await test.database.db.selectFrom('deliveries').selectAll().where('event_id', 'in', batch.map((e) => e.id)).execute();
+    const leased = rows.filter((row) => row.lease_token === leaseToken);
+    expect(leased.map((row) => row.id).sort()).toEqual(done.claimed.map((delivery) => delivery.id).sort());
+    expect(leased.every((row) => new Date(row.next_attempt_at!).getTime() === leaseUntil.getTime())).toBe(true);
+    const unleased = rows.filter((row) => row.lease_token === null);
+    expect(unleased).toHaveLength(7);
+    expect(unleased.every((row) => row.status === 'PENDING' && new Date(row.next_attempt_at!) <= new Date())).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(notified).toBeGreaterThan(0);
+    await unlisten();
+  });
+
+  it('wakes no other worker when it takes every new row itself', async () => {
+    const workspace = await insertWorkspaceRow(test.database.db);
+    await addWebhook(workspace, ['company.created']);
+    const created = event('company.created', workspace);
+    await test.database.db.transaction().execute((trx) => appendEvents(trx, [created]));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    let notified = 0;
+    const unlisten = await test.database.listen(DELIVERY_CHANNEL, (payload) => payload === NEW_DELIVERIES_ONLY && notified++);
+    const claim = { leaseToken: randomUUID(), leaseUntil: new Date(Date.now() + 60_000), limit: 10, perWebhookLimit: 10, excludeWebhookIds: [] };
+    const done = await dispatchFanouts(test.database.db, 100, claim);
+    expect(done.claimed.map((delivery) => delivery.eventId)).toEqual([created.id]);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(notified).toBe(0);
+    await unlisten();
   });
 
   it('stores nothing when the transaction rolls back', async () => {
