@@ -19,7 +19,7 @@ import {
   type Lease,
   type SettledAttempt,
 } from '../storage/deliveries.ts';
-import { DELIVERY_CHANNEL, dispatchFanouts, NEW_DELIVERIES_ONLY } from '../storage/events.ts';
+import { DELIVERY_CHANNEL, dispatchFanouts, NEW_DELIVERIES_ONLY, NEW_EVENTS } from '../storage/events.ts';
 import { createSecretBox } from '../webhooks/secret-box.ts';
 import { openSigningSecrets } from '../webhooks/secrets.ts';
 import { deliveryBody } from './payload.ts';
@@ -30,8 +30,15 @@ import { WakeSignal } from './wake-signal.ts';
 /** Without any wake-up, look for due work at least this often (retries scheduled by a worker that died). */
 const IDLE_POLL_MS = 2_000;
 const CLAIM_BATCH = 200;
+/**
+ * A worker holds up to this many times its in-flight limits (overall and per endpoint) in claims: a slot freed is
+ * refilled from memory at once while the next claim is on its way, instead of waiting for that round trip.
+ */
+const CLAIM_AHEAD = 2;
 const SETTLE_BATCH = 200;
 const SETTLE_DELAY_MS = 5;
+/** While busy with new events, claim due deliveries at least this often even if nothing said there are some. */
+const RECHECK_DUE_MS = 100;
 /** Events per fan-out statement: an event can match thousands of webhooks, so this stays small. */
 const DISPATCH_BATCH = 100;
 
@@ -94,6 +101,8 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
   const signal = new WakeSignal();
   const endpoints = new Map<string, Endpoint>();
   const lowWater = Math.max(1, Math.min(CLAIM_BATCH, Math.floor(config.maxInFlight / 4)));
+  const heldLimit = config.maxInFlight * CLAIM_AHEAD;
+  const heldPerEndpoint = config.maxInFlightPerEndpoint * CLAIM_AHEAD;
 
   let inFlight = 0;
   let queued = 0;
@@ -110,6 +119,9 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
   /** After a failed fan-out, not before this time (ms); claiming goes on meanwhile. */
   let fanoutRetryAt = 0;
   let fanoutFailures = 0;
+  /** Deliveries may have come due since the last claim came back short (see run). */
+  let claimWanted = true;
+  let lastClaimAt = 0;
   /** Where the next claim around full endpoints starts its round of webhooks. */
   let lastServedWebhookId: string | null = null;
 
@@ -118,13 +130,17 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
 
   function wakeAt(at: Date): void {
     const delay = at.getTime() - clock.now().getTime();
-    if (delay <= 0) return signal.wake();
+    if (delay <= 0) {
+      claimWanted = true;
+      return signal.wake();
+    }
     if (at.getTime() >= dueTimerAt) return;
     clearTimeout(dueTimer);
     dueTimerAt = at.getTime();
     dueTimer = setTimeout(() => {
       dueTimer = undefined;
       dueTimerAt = Infinity;
+      claimWanted = true;
       signal.wake();
     }, delay);
     dueTimer.unref();
@@ -133,7 +149,7 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
   function saturatedWebhooks(): string[] {
     const ids: string[] = [];
     for (const [id, endpoint] of endpoints) {
-      if (endpoint.inFlight + endpoint.queue.length >= config.maxInFlightPerEndpoint) ids.push(id);
+      if (endpoint.inFlight + endpoint.queue.length >= heldPerEndpoint) ids.push(id);
     }
     return ids;
   }
@@ -142,7 +158,7 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
     let failures = 0;
     while (!stopping) {
       const active = inFlight + queued;
-      const free = config.maxInFlight - active;
+      const free = heldLimit - active;
       if (free < lowWater && active > 0) {
         waitingForCapacity = true;
         await signal.wait(IDLE_POLL_MS);
@@ -154,32 +170,41 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
       const now = clock.now();
       signal.clear();
       // Deliveries already due go first (retries, and rows no worker could take at their fan-out); new events'
-      // deliveries fill the slots left.
-      let claimed: ClaimedDelivery[];
-      try {
-        claimed = await claimDueDeliveries(db, {
-          leaseToken: randomUUID(),
-          now,
-          leaseUntil: new Date(now.getTime() + config.leaseMs),
-          limit,
-          excludeWebhookIds: excluded,
-          afterWebhookId: lastServedWebhookId,
-        });
-        failures = 0;
-      } catch (error) {
-        if (stopping) break;
-        failures++;
-        log.warn({ err: error }, 'claiming deliveries failed');
-        await signal.wait(pauseAfterFailures(failures));
-        continue;
+      // deliveries fill the slots left. A claim that came back short found everything due: until something says
+      // otherwise (or a moment passes: other workers' retries and lapsed leases say nothing), asking again is a
+      // wasted round trip in the loop that feeds the slots.
+      let claimed: ClaimedDelivery[] = [];
+      if (claimWanted || now.getTime() - lastClaimAt >= RECHECK_DUE_MS) {
+        // Cleared first: a wake-up during the statement asks for another claim.
+        claimWanted = false;
+        lastClaimAt = now.getTime();
+        try {
+          claimed = await claimDueDeliveries(db, {
+            leaseToken: randomUUID(),
+            now,
+            leaseUntil: new Date(now.getTime() + config.leaseMs),
+            limit,
+            excludeWebhookIds: excluded,
+            afterWebhookId: lastServedWebhookId,
+          });
+          failures = 0;
+        } catch (error) {
+          claimWanted = true;
+          if (stopping) break;
+          failures++;
+          log.warn({ err: error }, 'claiming deliveries failed');
+          await signal.wait(pauseAfterFailures(failures));
+          continue;
+        }
+        const roundStartedMidway = excluded.length > 0 && lastServedWebhookId !== null;
+        // A full claim stopped partway through the round; a short one went to its end.
+        lastServedWebhookId = excluded.length > 0 && claimed.length === limit ? lastWebhookOf(claimed) : null;
+        if (claimed.length > 0) await enqueue(claimed);
+        if (claimed.length === limit || roundStartedMidway) claimWanted = true;
+        if (claimed.length === limit || stopping) continue;
+        // The round of webhooks began after some of them: the ones before may have due work too.
+        if (roundStartedMidway) continue;
       }
-      const roundStartedMidway = excluded.length > 0 && lastServedWebhookId !== null;
-      // A full claim stopped partway through the round; a short one went to its end.
-      lastServedWebhookId = excluded.length > 0 && claimed.length === limit ? lastWebhookOf(claimed) : null;
-      if (claimed.length > 0) await enqueue(claimed);
-      if (claimed.length === limit || stopping) continue;
-      // The round of webhooks began after some of them: the ones before may have due work too.
-      if (roundStartedMidway) continue;
       if (fanoutsWanted && clock.now().getTime() >= fanoutRetryAt) {
         await dispatch(limit - claimed.length, excluded);
         if (fanoutsWanted) continue;
@@ -196,6 +221,7 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
       }
       if (fanoutRetryAt > clock.now().getTime()) wait = Math.min(wait, fanoutRetryAt - clock.now().getTime());
       await signal.wait(wait);
+      claimWanted = true;
       // Whatever woke it, look for fan-outs too (one cheap statement): relying on their notification alone, a
       // lost one (a reconnect) left events without deliveries for as long as other wake-ups kept coming.
       fanoutsWanted = true;
@@ -220,7 +246,7 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
         leaseToken: randomUUID(),
         leaseUntil: new Date(now.getTime() + config.leaseMs),
         limit: free,
-        perWebhookLimit: config.maxInFlightPerEndpoint,
+        perWebhookLimit: heldPerEndpoint,
         excludeWebhookIds: excluded,
       });
       fanoutFailures = 0;
@@ -297,9 +323,9 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
     // An endpoint that was full when the loop went idle: wake only once it has room for new claims again.
     if (idleExcluded?.has(webhookId)) {
       const endpoint = endpoints.get(webhookId);
-      if (!endpoint || endpoint.inFlight + endpoint.queue.length < config.maxInFlightPerEndpoint) return signal.wake();
+      if (!endpoint || endpoint.inFlight + endpoint.queue.length < heldPerEndpoint) return signal.wake();
     }
-    if (waitingForCapacity && config.maxInFlight - inFlight - queued >= lowWater) signal.wake();
+    if (waitingForCapacity && heldLimit - inFlight - queued >= lowWater) signal.wake();
   }
 
   async function attempt(delivery: ClaimedDelivery): Promise<void> {
@@ -445,6 +471,7 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
   async function release(leases: Lease[]): Promise<void> {
     try {
       await releaseLeases(db, leases, clock.now());
+      claimWanted = true;
       if (!stopping) signal.wake();
     } catch (error) {
       // The leases run out by themselves.
@@ -459,13 +486,19 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
     async start() {
       if (loop) return;
       unlisten = await database.listen(DELIVERY_CHANNEL, (payload) => {
-        // Anything but "deliveries only" may mean new events (a reconnect's wake-up has an empty payload).
+        // "events" asks for a fan-out, "deliveries" for a claim; anything else (a reconnect's wake-up has an empty
+        // payload) for both.
         if (payload !== NEW_DELIVERIES_ONLY) fanoutsWanted = true;
+        if (payload !== NEW_EVENTS) claimWanted = true;
         signal.wake();
       });
       loop = run().catch((error) => log.error({ err: error }, 'delivery worker stopped unexpectedly'));
     },
-    wake: () => signal.wake(),
+    wake() {
+      claimWanted = true;
+      fanoutsWanted = true;
+      signal.wake();
+    },
     async flush() {
       await settler.drain();
       await releaser.drain();

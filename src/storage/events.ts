@@ -6,8 +6,10 @@ import { findMatchingWebhookIds, matchingWebhookIdsQuery } from './webhooks.ts';
 
 /** NOTIFY channel that wakes delivery workers when there is new work. */
 export const DELIVERY_CHANNEL = 'switchboard_deliveries';
-/** Payload on DELIVERY_CHANNEL when only delivery rows are new (no fan-out to run); any other asks for one. */
+/** Payload on DELIVERY_CHANNEL when delivery rows are new and due (a claim finds them; no fan-out to run). */
 export const NEW_DELIVERIES_ONLY = 'deliveries';
+/** Payload on DELIVERY_CHANNEL when events with pending fan-outs are new (nothing to claim before their fan-out). */
+export const NEW_EVENTS = 'events';
 
 export interface NewEvent {
   id: string;
@@ -69,7 +71,7 @@ export async function appendEvents(trx: Kysely<DB>, events: NewEvent[]): Promise
         ${fanouts.map((fanout) => fanout.event.createdAt.toISOString())}::timestamptz[]
       ) AS f(event_id, webhook_ids, created_at)
     )
-    SELECT pg_notify(${DELIVERY_CHANNEL}, 'events')
+    SELECT pg_notify(${DELIVERY_CHANNEL}, ${NEW_EVENTS})
   `.execute(trx);
   return fanouts.reduce((total, fanout) => total + fanout.webhookIds.length, 0);
 }
@@ -109,7 +111,7 @@ async function appendEventsOfOneGroup(trx: Kysely<DB>, events: NewEvent[], works
       WHERE cardinality(m.ids) > 0
     )
     SELECT cardinality(ids) AS matched,
-           CASE WHEN cardinality(ids) > 0 THEN pg_notify(${DELIVERY_CHANNEL}, 'events') END AS notified
+           CASE WHEN cardinality(ids) > 0 THEN pg_notify(${DELIVERY_CHANNEL}, ${NEW_EVENTS}) END AS notified
     FROM matched
   `.execute(trx);
   return (result.rows[0]?.matched ?? 0) * events.length;
