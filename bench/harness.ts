@@ -19,6 +19,23 @@ import { migrateToLatest } from '../src/storage/migrate.ts';
 /** Wall-clock milliseconds with sub-millisecond precision, comparable with the sink's. */
 export const now = (): number => performance.timeOrigin + performance.now();
 
+/**
+ * CPU time the whole machine has spent busy (every process: worker, sink, PostgreSQL), in seconds, from
+ * /proc/stat; null where there is none. Read before and after a phase, it gives what the phase cost the machine.
+ */
+export function machineBusySeconds(): number | null {
+  let text: string;
+  try {
+    text = fs.readFileSync('/proc/stat', 'utf8');
+  } catch {
+    return null;
+  }
+  // cpu  user nice system idle iowait irq softirq steal …, in clock ticks (USER_HZ, 100 on Linux).
+  const fields = text.split('\n', 1)[0]!.trim().split(/\s+/).slice(1, 9).map(Number);
+  const [user, nice, system, , , irq, softirq, steal] = fields as [number, number, number, number, number, number, number, number];
+  return (user + nice + system + irq + softirq + steal) / 100;
+}
+
 export const silentLogger = pino({ level: 'silent' });
 
 export interface BenchDatabase {

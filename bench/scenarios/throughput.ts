@@ -1,8 +1,9 @@
 // 1. Raw limit vs full pipeline: the same ~1 KB signed bodies, 64 in flight, to the same sink.
+import os from 'node:os';
 import { Pool } from 'undici';
 import { signatureHeaders } from '../../src/domain/signing.ts';
 import {
-  appendCommitted, countDeliveries, insertWebhooks, insertWorkspace, now, sampleEvents, sampleRecord, startWorker,
+  appendCommitted, countDeliveries, insertWebhooks, insertWorkspace, machineBusySeconds, now, sampleEvents, sampleRecord, startWorker,
   type Figure, type Scale, type Sink,
 } from '../harness.ts';
 import type { Database } from '../../src/storage/database.ts';
@@ -57,7 +58,9 @@ export async function throughput(database: Database, sink: Sink, scale: Scale): 
   const total = scale.pipelineDeliveries;
   await sink.reset();
   await rawRequestsPerSecond(sink, Math.min(2_000, total), IN_FLIGHT, () => '/warmup');
+  const rawBusyBefore = machineBusySeconds();
   const raw = await rawRequestsPerSecond(sink, total, IN_FLIGHT, () => '/raw');
+  const rawBusy = busySince(rawBusyBefore);
 
   const workspaceId = await insertWorkspace(database, 'bench-throughput');
   await insertWebhooks(database, workspaceId, sink.url('/pipeline'), 1);
@@ -67,6 +70,7 @@ export async function throughput(database: Database, sink: Sink, scale: Scale): 
     SWITCHBOARD_MAX_IN_FLIGHT_PER_ENDPOINT: String(IN_FLIGHT),
   });
   const arrived = sink.waitFor(total, 300_000);
+  const pipelineBusyBefore = machineBusySeconds();
   const started = now();
   for (let inserted = 0; inserted < total; inserted += INSERT_BATCH) {
     await appendCommitted(database, sampleEvents(workspaceId, Math.min(INSERT_BATCH, total - inserted)));
@@ -74,6 +78,7 @@ export async function throughput(database: Database, sink: Sink, scale: Scale): 
   await arrived;
   await worker.flush();
   const seconds = (now() - started) / 1000;
+  const pipelineBusy = busySince(pipelineBusyBefore);
   await worker.stop();
   const succeeded = await countDeliveries(database, workspaceId, 'SUCCEEDED');
   const { received } = await sink.stats();
@@ -83,6 +88,21 @@ export async function throughput(database: Database, sink: Sink, scale: Scale): 
   const pipeline = total / seconds;
   const ratio = pipeline / raw;
   const target = database.kind === 'postgres' ? { text: '≥ 0.5 of raw', met: ratio >= 0.5 } : undefined;
+  const cpuFigures: Figure[] =
+    rawBusy !== null && pipelineBusy !== null
+      ? [
+          {
+            scenario: '1. Throughput',
+            metric: `machine CPU per delivery, all processes (${os.cpus().length} cores: ceiling ${Math.round(
+              (os.cpus().length * total) / pipelineBusy,
+            ).toLocaleString('en-US')}/s)`,
+            value: (pipelineBusy * 1000) / total,
+            unit: 'ms',
+            baseline: { label: 'per raw request', value: (rawBusy * 1000) / total },
+            ratio: pipelineBusy / rawBusy,
+          },
+        ]
+      : [];
   return [
     { scenario: '1. Throughput', metric: 'raw undici Pool → sink, 64 in flight', value: raw, unit: 'req/s' },
     {
@@ -94,5 +114,11 @@ export async function throughput(database: Database, sink: Sink, scale: Scale): 
       ratio,
       target,
     },
+    ...cpuFigures,
   ];
+}
+
+function busySince(before: number | null): number | null {
+  const after = machineBusySeconds();
+  return before === null || after === null ? null : after - before;
 }
