@@ -191,21 +191,31 @@ export async function disableWebhook(db: Kysely<DB>, workspaceId: string, id: st
 
 /**
  * Ids of the workspace's ACTIVE, live webhooks whose patterns include one of `candidates` (see
- * matchCandidates): an index lookup on webhook_operations_match, the same predicate as the fan-out in events.ts.
+ * matchCandidates): an index lookup on webhook_operations_match, then one primary-key probe of webhooks per
+ * match for its status. The order is fixed (OFFSET 0 keeps the lateral probe from being merged into a join the
+ * planner may turn around): with statistics taken while most webhooks were disabled, it estimated one active
+ * webhook, scanned them all and compared each with every subscription (5.4 ms for 310 webhooks, against
+ * 0.1 ms), on every write.
  */
 export function matchingWebhookIdsQuery(db: Kysely<DB>, workspaceId: string, candidates: string[]) {
   return db
-    .selectFrom('webhooks')
-    .select('webhooks.id')
-    .where('webhooks.id', 'in', (eb) =>
-      eb
-        .selectFrom('webhook_operations')
-        .select('webhook_operations.webhook_id')
-        .where('webhook_operations.workspace_id', '=', workspaceId)
-        .where('webhook_operations.operation', 'in', candidates),
+    .selectFrom('webhook_operations as o')
+    .innerJoinLateral(
+      (eb) =>
+        eb
+          .selectFrom('webhooks as w')
+          .select('w.id')
+          .whereRef('w.id', '=', 'o.webhook_id')
+          .where('w.status', '=', 'ACTIVE')
+          .where('w.deleted_at', 'is', null)
+          .offset(0)
+          .as('live'),
+      (join) => join.onTrue(),
     )
-    .where('webhooks.status', '=', 'ACTIVE')
-    .where('webhooks.deleted_at', 'is', null);
+    .select('live.id')
+    .distinct()
+    .where('o.workspace_id', '=', workspaceId)
+    .where('o.operation', 'in', candidates);
 }
 
 export async function findMatchingWebhookIds(db: Kysely<DB>, workspaceId: string, candidates: string[]): Promise<string[]> {
