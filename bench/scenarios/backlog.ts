@@ -56,13 +56,21 @@ export async function backlog(database: Database, sink: Sink, scale: Scale): Pro
   const total = events * WEBHOOKS;
   const startRate = await drainRate(database, sink, scale.backlogWindow, rss);
 
-  // Fast-forward the drain: everything but the backlogTail latest-due deliveries counts as delivered,
-  // then vacuum as autovacuum would have during a real drain.
+  // Fast-forward the drain: the backlogTail last-created deliveries are pending (again, if the first drain got to
+  // them: a fast worker on the smoke size delivers everything before it is stopped) and all others count as
+  // delivered; then vacuum as autovacuum would have during a real drain.
+  await sql`
+    UPDATE deliveries SET status = 'PENDING', next_attempt_at = created_at, lease_token = NULL
+    WHERE id IN (
+      SELECT id FROM deliveries WHERE workspace_id = ${workspaceId}::uuid
+      ORDER BY created_at DESC, id DESC LIMIT ${scale.backlogTail}::int
+    ) AND (status <> 'PENDING' OR lease_token IS NOT NULL)
+  `.execute(database.db);
   await sql`
     UPDATE deliveries SET status = 'SUCCEEDED', next_attempt_at = NULL, lease_token = NULL
     WHERE id IN (
       SELECT id FROM deliveries WHERE workspace_id = ${workspaceId}::uuid AND status = 'PENDING'
-      ORDER BY next_attempt_at DESC OFFSET ${scale.backlogTail}::int
+      ORDER BY created_at DESC, id DESC OFFSET ${scale.backlogTail}::int
     )
   `.execute(database.db);
   await sql`VACUUM ANALYZE deliveries`.execute(database.db);
