@@ -205,6 +205,7 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
         // The round of webhooks began after some of them: the ones before may have due work too.
         if (roundStartedMidway) continue;
       }
+      if (stopping) break;
       if (fanoutsWanted && clock.now().getTime() >= fanoutRetryAt) {
         await dispatch(limit - claimed.length, excluded);
         if (fanoutsWanted) continue;
