@@ -45,21 +45,39 @@ async function healthyRate(database: Database, sink: Sink, scale: Scale, hanging
   return { rate: delivered / seconds, delivered, expected, failedHealthy: Number(failedHealthy.rows[0]?.count ?? 0) };
 }
 
+/** Runs of each kind, alternating: the machine's drift over the scenario falls on both alike. */
+const ROUNDS = 2;
+
+/** The runs' rate over all of them, and the first shortfall (for the note). */
+function combined(runs: HealthyRun[]): HealthyRun {
+  const short = runs.find((run) => run.delivered < run.expected);
+  return { ...(short ?? runs[0]!), rate: runs.reduce((sum, run) => sum + run.rate, 0) / runs.length };
+}
+
 export async function isolation(database: Database, sink: Sink, scale: Scale): Promise<Figure[]> {
-  const allHealthy = await healthyRate(database, sink, scale, 0);
-  const withHanging = await healthyRate(database, sink, scale, HANGING);
+  // Unmeasured: run alone, the first run paid for compiling the worker's hot paths and the baseline came out
+  // 20 % low (ratios of 1.0-1.1 alone against 0.86-0.90 after the other scenarios).
+  await healthyRate(database, sink, scale, 0);
+  const healthyRuns: HealthyRun[] = [];
+  const hangingRuns: HealthyRun[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    healthyRuns.push(await healthyRate(database, sink, scale, 0));
+    hangingRuns.push(await healthyRate(database, sink, scale, HANGING));
+  }
+  const allHealthy = combined(healthyRuns);
+  const withHanging = combined(hangingRuns);
   const ratio = withHanging.rate / allHealthy.rate;
   const note = (run: HealthyRun) =>
     run.delivered < run.expected ? `; only ${run.delivered}/${run.expected} by the deadline, ${run.failedHealthy} healthy attempts failed` : '';
   return [
     {
       scenario: '4. Isolation',
-      metric: `${HEALTHY} healthy + ${HANGING} hanging (timeout ${scale.isolationTimeoutMs} ms): healthy deliveries/s${note(withHanging)}${
+      metric: `${HEALTHY} healthy + ${HANGING} hanging (timeout ${scale.isolationTimeoutMs} ms): healthy deliveries/s, mean of ${ROUNDS} runs${note(withHanging)}${
         allHealthy.delivered < allHealthy.expected ? ` (baseline${note(allHealthy)})` : ''
       }`,
       value: withHanging.rate,
       unit: 'deliveries/s',
-      baseline: { label: `${HEALTHY} healthy alone`, value: allHealthy.rate },
+      baseline: { label: `${HEALTHY} healthy alone (mean of ${ROUNDS} runs, alternating)`, value: allHealthy.rate },
       ratio,
       target: { text: '≥ 0.9', met: ratio >= 0.9 },
     },

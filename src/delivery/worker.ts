@@ -487,10 +487,12 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
     async start() {
       if (loop) return;
       unlisten = await database.listen(DELIVERY_CHANNEL, (payload) => {
-        // "events" asks for a fan-out, "deliveries" for a claim; anything else (a reconnect's wake-up has an empty
-        // payload) for both.
+        // "events" asks for a fan-out; anything else (a reconnect's wake-up has an empty payload) for both. New due
+        // deliveries ("deliveries") are claimed when the wake-up ends an idle wait, and a busy worker finds them at
+        // its next recheck: claiming at once on every one cost a claim per fan-out, since a worker's own fan-out
+        // announces the rows it left for others (those of its full endpoints, which it will not take itself).
         if (payload !== NEW_DELIVERIES_ONLY) fanoutsWanted = true;
-        if (payload !== NEW_EVENTS) claimWanted = true;
+        if (payload !== NEW_EVENTS && payload !== NEW_DELIVERIES_ONLY) claimWanted = true;
         signal.wake();
       });
       loop = run().catch((error) => log.error({ err: error }, 'delivery worker stopped unexpectedly'));
