@@ -41,6 +41,8 @@ export const silentLogger = pino({ level: 'silent' });
 export interface BenchDatabase {
   kind: DatabaseKind;
   database: Database;
+  /** PostgreSQL only: for other processes (a worker of its own). */
+  url?: string;
   dispose(): Promise<void>;
 }
 
@@ -70,6 +72,7 @@ export async function createBenchDatabase(databaseUrl: string | undefined): Prom
   return {
     kind: 'postgres',
     database,
+    url: url.toString(),
     async dispose() {
       await database.close();
       const dropper = new pg.Client({ connectionString: databaseUrl });
@@ -202,13 +205,17 @@ export async function appendCommitted(database: Database, events: NewEvent[]): P
   return database.db.transaction().execute((trx) => appendEvents(trx, events));
 }
 
-export function benchConfig(env: Record<string, string> = {}): Config {
-  return loadConfig({
+/** The environment every bench worker runs with (in this process through benchConfig, or a process of its own). */
+export function benchEnv(): Record<string, string> {
+  return {
     SWITCHBOARD_ALLOW_PRIVATE_TARGETS: 'true',
     // Nothing a scenario leaves behind comes due again during the run.
     SWITCHBOARD_RETRY_SCHEDULE: '1h',
-    ...env,
-  });
+  };
+}
+
+export function benchConfig(env: Record<string, string> = {}): Config {
+  return loadConfig({ ...benchEnv(), ...env });
 }
 
 export async function startWorker(database: Database, env: Record<string, string> = {}): Promise<DeliveryWorker> {

@@ -12,7 +12,8 @@ import { latency } from './scenarios/latency.ts';
 import { throughput } from './scenarios/throughput.ts';
 import { writePath } from './scenarios/write-path.ts';
 
-type Scenario = (database: Database, sink: Sink, scale: Scale) => Promise<Figure[]>;
+/** databaseUrl: PostgreSQL only, for a scenario that runs a process of its own against the same database. */
+type Scenario = (database: Database, sink: Sink, scale: Scale, databaseUrl?: string) => Promise<Figure[]>;
 
 export const SCENARIOS: Array<[string, Scenario]> = [
   ['1', throughput],
@@ -38,7 +39,7 @@ export async function runBench(options: BenchOptions): Promise<{ kind: string; f
   try {
     for (const [id, scenario] of SCENARIOS) {
       if (options.only && !options.only.includes(id)) continue;
-      const found = await scenario(bench.database, sink, options.scale);
+      const found = await scenario(bench.database, sink, options.scale, bench.url);
       figures.push(...found);
       options.onFigures?.(found);
     }

@@ -1,5 +1,6 @@
-import { PGlite } from '@electric-sql/pglite';
-import { createPgConfig } from '@electric-sql/pglite/node-postgres';
+// PGlite is loaded only when an embedded database is opened: importing it costs a process 40 MB of resident
+// memory, which a worker on PostgreSQL has no use for.
+import type { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { acquireDataDirLock } from './data-dir-lock.ts';
@@ -44,6 +45,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
   if (!options.dataDir) throw new Error('openDatabase: give databaseUrl, dataDir or pglite');
   const release = acquireDataDirLock(options.dataDir);
   try {
+    const { PGlite } = await import('@electric-sql/pglite');
     const pglite = await PGlite.create(options.dataDir);
     return await wrapPglite(pglite, release, options);
   } catch (error) {
@@ -58,6 +60,7 @@ async function wrapPglite(pglite: PGlite, release: () => void, options: OpenData
   // And analysing reads a smaller sample: the queries here need table sizes and rough distributions only.
   await pglite.exec('SET random_page_cost = 1.1; SET default_statistics_target = 20');
   // PGlite is a single connection: the pool hands it to one query or transaction at a time.
+  const { createPgConfig } = await import('@electric-sql/pglite/node-postgres');
   const pool = new pg.Pool({ ...createPgConfig(pglite), max: 1 });
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
   const maintenance = startEmbeddedMaintenance(db, { onError: options.onMaintenanceError });
