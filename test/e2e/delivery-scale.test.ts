@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/storage/database.ts';
 import { createChildProcessDatabase, DATABASE_KINDS } from '../helpers/databases.ts';
-import { insertSampleEvents, insertWebhookRow, insertWorkspaceRow } from '../helpers/fixtures.ts';
+import { appendSampleEvents, insertSampleEvents, insertWebhookRow, insertWorkspaceRow } from '../helpers/fixtures.ts';
 import { runCli } from '../helpers/processes.ts';
 import { eventually, startReceiver, type Receiver } from '../helpers/receiver.ts';
 
@@ -33,7 +33,12 @@ describe.skipIf(!DATABASE_KINDS.includes('postgres'))('two worker processes on o
     await Promise.all(workers.map((worker) => worker.waitFor(/is running/, 60_000)));
 
     const started = performance.now();
-    for (let batch = 0; batch < EVENTS / 500; batch++) await insertSampleEvents(database.db, workspaceId, 500);
+    // Both ways deliveries reach the workers: batches whose delivery rows exist before any worker sees them (taken
+    // by claims), and batches whose fan-outs the workers run themselves (rows inserted leased to the one that ran it).
+    for (let batch = 0; batch < EVENTS / 500; batch++) {
+      if (batch % 2 === 0) await insertSampleEvents(database.db, workspaceId, 500);
+      else await appendSampleEvents(database.db, workspaceId, 500);
+    }
     await receiver.waitForCount(WEBHOOKS * EVENTS, 120_000);
     const seconds = (performance.now() - started) / 1000;
     await eventually(

@@ -48,6 +48,19 @@ export async function insertSampleEvents(
   count: number,
   operation = 'person.created',
 ): Promise<NewEvent[]> {
+  const events = await appendSampleEvents(db, workspaceId, count, operation);
+  // Their delivery rows now, as a worker would right after the commit.
+  await dispatchAllFanouts(db);
+  return events;
+}
+
+/** Appends sample person events in one transaction, leaving their fan-outs to a worker, as a record write does. */
+export async function appendSampleEvents(
+  db: Kysely<DB>,
+  workspaceId: string,
+  count: number,
+  operation = 'person.created',
+): Promise<NewEvent[]> {
   const events: NewEvent[] = Array.from({ length: count }, (_, index) => {
     const recordId = randomUUID();
     return {
@@ -62,7 +75,5 @@ export async function insertSampleEvents(
     };
   });
   await db.transaction().execute((trx) => appendEvents(trx, events));
-  // Their delivery rows now, as a worker would right after the commit.
-  await dispatchAllFanouts(db);
   return events;
 }
