@@ -1,12 +1,12 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { openDatabase, type Database } from '../../src/storage/database.ts';
 import { createChildProcessDatabase } from '../helpers/databases.ts';
-import { insertSampleEvents, insertWebhookRow, insertWorkspaceRow } from '../helpers/fixtures.ts';
+import { appendSampleEvents, insertSampleEvents, insertWebhookRow, insertWorkspaceRow } from '../helpers/fixtures.ts';
 import { runCli, type RunningProcess } from '../helpers/processes.ts';
 import { eventually, startReceiver } from '../helpers/receiver.ts';
 
 const WEBHOOKS = 4;
-const EVENTS = 1_250; // × 4 webhooks = 5,000 deliveries
+const EVENTS = 1_250; // × 4 webhooks = 5,000 deliveries (an even number of events: half are written each way)
 const KILLS = 6;
 
 /**
@@ -37,7 +37,10 @@ describe.skipIf(!process.env.DATABASE_URL)('crash safety: random kill -9 of work
       const webhook = await insertWebhookRow(database.db, { workspaceId, targetUrl: `${receiver.url}/w${index}`, operations: ['person.created'] });
       pathOf.set(webhook.id, `/w${index}`);
     }
-    await insertSampleEvents(database.db, workspaceId, EVENTS);
+    // Half the delivery rows exist before the workers start (taken by claims); the other half's fan-outs are left
+    // to the workers, which insert those rows leased to themselves: a kill may land in either way of taking work.
+    await insertSampleEvents(database.db, workspaceId, EVENTS / 2);
+    await appendSampleEvents(database.db, workspaceId, EVENTS / 2);
 
     const env = {
       ...child.env,
