@@ -19,21 +19,56 @@ import { migrateToLatest } from '../src/storage/migrate.ts';
 /** Wall-clock milliseconds with sub-millisecond precision, comparable with the sink's. */
 export const now = (): number => performance.timeOrigin + performance.now();
 
-/**
- * CPU time the whole machine has spent busy (every process: worker, sink, PostgreSQL), in seconds, from
- * /proc/stat; null where there is none. Read before and after a phase, it gives what the phase cost the machine.
- */
-export function machineBusySeconds(): number | null {
+/** CPU seconds spent so far: by the whole machine (every process), by this process and by the sink. */
+export interface CpuSnapshot {
+  machine: number;
+  bench: number;
+  sink: number;
+}
+
+/** Null where /proc is missing (not Linux). Two snapshots' difference is what a phase cost. */
+export function cpuSnapshot(sink: Sink): CpuSnapshot | null {
+  const machine = machineBusySeconds();
+  const sinkSeconds = sink.pid === undefined ? null : processCpuSeconds(sink.pid);
+  if (machine === null || sinkSeconds === null) return null;
+  const own = process.cpuUsage();
+  return { machine, bench: (own.user + own.system) / 1e6, sink: sinkSeconds };
+}
+
+export function cpuSince(before: CpuSnapshot | null, sink: Sink): CpuSnapshot | null {
+  const after = cpuSnapshot(sink);
+  if (before === null || after === null) return null;
+  return { machine: after.machine - before.machine, bench: after.bench - before.bench, sink: after.sink - before.sink };
+}
+
+// /proc counts in clock ticks (USER_HZ), 100 a second on Linux.
+const TICKS_PER_SECOND = 100;
+
+/** Busy CPU seconds of the whole machine, from the first line of /proc/stat; null where there is none. */
+function machineBusySeconds(): number | null {
   let text: string;
   try {
     text = fs.readFileSync('/proc/stat', 'utf8');
   } catch {
     return null;
   }
-  // cpu  user nice system idle iowait irq softirq steal …, in clock ticks (USER_HZ, 100 on Linux).
+  // cpu  user nice system idle iowait irq softirq steal …
   const fields = text.split('\n', 1)[0]!.trim().split(/\s+/).slice(1, 9).map(Number);
   const [user, nice, system, , , irq, softirq, steal] = fields as [number, number, number, number, number, number, number, number];
-  return (user + nice + system + irq + softirq + steal) / 100;
+  return (user + nice + system + irq + softirq + steal) / TICKS_PER_SECOND;
+}
+
+/** CPU seconds (user + system) of one process, from /proc/<pid>/stat; null where there is none. */
+function processCpuSeconds(pid: number): number | null {
+  let text: string;
+  try {
+    text = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return null;
+  }
+  // The command name may hold spaces: fields are counted after its closing parenthesis (utime, stime: 14th, 15th).
+  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
 }
 
 export const silentLogger = pino({ level: 'silent' });
@@ -103,6 +138,10 @@ export class Sink {
 
   url(pathname: string): string {
     return `http://127.0.0.1:${this.port}${pathname}`;
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
   }
 
   private ask<T>(command: object, answer: string, timeoutMs = 60_000): Promise<T> {
