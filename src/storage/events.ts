@@ -198,11 +198,13 @@ export async function dispatchFanouts(db: Kysely<DB>, limit: number, claim?: Dis
     FROM counted LEFT JOIN (${selectClaimed}) sent ON true
   `.execute(db);
   const first = result.rows[0] ?? { fanouts: 0, deliveries: 0 };
-  const claimedRows = claim ? result.rows.filter((row) => row.id !== null) : [];
   return {
     fanouts: first.fanouts,
     deliveries: first.deliveries,
-    claimed: claim ? toClaimedDeliveries(claimedRows, claim.leaseToken, claim.leaseUntil) : [],
+    // With nothing leased, the LEFT JOIN's one row carries only the counts.
+    claimed: claim
+      ? toClaimedDeliveries(result.rows.filter((row) => row.id !== null), claim.leaseToken, claim.leaseUntil)
+      : [],
   };
 }
 
