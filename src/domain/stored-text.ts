@@ -1,3 +1,5 @@
+import { invalidInput } from './errors.ts';
+
 /**
  * Text that comes from outside (a receiver's answer, an error raised by the network stack) made storable in a
  * PostgreSQL `text` column and readable as a JSON string, without losing what it said.
@@ -105,4 +107,17 @@ export function isStorableText(text: string): boolean {
   const found = UNSTORABLE.test(text);
   UNSTORABLE.lastIndex = 0;
   return !found;
+}
+
+/**
+ * Refuses caller text that PostgreSQL cannot store (a NUL) or would silently alter (a lone surrogate, kept as
+ * U+FFFD): a caller's text is stored exactly as given, or refused naming the field. Returns the text.
+ */
+export function requireStorableText(value: string, field: string): string {
+  UNSTORABLE.lastIndex = 0;
+  const found = UNSTORABLE.exec(value);
+  UNSTORABLE.lastIndex = 0;
+  if (!found) return value;
+  if (found[0] === '\u0000') throw invalidInput(field, `must not contain the NUL character (\\u0000, at index ${found.index})`);
+  throw invalidInput(field, `must be valid Unicode text (a lone surrogate \\u${found[0].charCodeAt(0).toString(16)} at index ${found.index})`);
 }
