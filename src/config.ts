@@ -3,6 +3,21 @@ import { parseDuration, parseDurationList } from './domain/duration.ts';
 
 export type Role = 'all' | 'api' | 'worker';
 
+/** The request limits of the API (README, Configuration); a count of 0 turns that limit off. */
+export interface RequestLimits {
+  /** The window of the per-key and per-address request counts. */
+  windowMs: number;
+  perKey: number;
+  perAddress: number;
+  /** Failed authentications (a key presented and refused) per address and window; then that address is refused. */
+  authFailures: number;
+  authFailureWindowMs: number;
+  /** Test sends in one request (aliases of sendTestWebhook in one document). */
+  testSendsPerRequest: number;
+  /** Test sends per workspace and minute. */
+  testSendsPerMinute: number;
+}
+
 export interface Config {
   host: string;
   port: number;
@@ -25,6 +40,18 @@ export interface Config {
   /** Delivered events and attempts older than this are removed. */
   retentionMs: number;
   logLevel: string;
+  /** Request rate limits of the API (0 turns one off). */
+  limits: RequestLimits;
+  /** Webhooks a workspace may have (not deleted). */
+  maxWebhooksPerWorkspace: number;
+  /** How long a client may take to send its headers, its whole request, or stay idle, before its connection is closed. */
+  timeouts: { headersMs: number; requestMs: number; keepAliveMs: number; idleMs: number };
+  /** Take the client's address from X-Forwarded-For (behind a reverse proxy), for the per-address limits. */
+  trustProxy: boolean;
+  /** A bearer token GET /metrics asks for; undefined: only loopback clients not going through a proxy may scrape. */
+  metricsToken: string | undefined;
+  /** How old the database figures of a scrape may be: one read serves every scrape within this time. */
+  metricsMaxAgeMs: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -39,6 +66,18 @@ function parsePositiveInteger(value: string, name: string): number {
   const number = Number(value);
   if (!Number.isInteger(number) || number < 1) throw new Error(`${name}: "${value}" is not a positive integer`);
   return number;
+}
+
+function parseCount(value: string, name: string): number {
+  const number = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(number)) throw new Error(`${name}: "${value}" is not a whole number (0 turns the limit off)`);
+  return number;
+}
+
+function parsePositiveDuration(value: string, name: string): number {
+  const ms = parseDuration(value, name);
+  if (ms < 1) throw new Error(`${name}: "${value}" must be longer than 0`);
+  return ms;
 }
 
 function parsePort(value: string, name: string): number {
@@ -77,7 +116,36 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     disableAfterMs: parseDuration(env.SWITCHBOARD_DISABLE_AFTER || '5d', 'SWITCHBOARD_DISABLE_AFTER'),
     retentionMs: parseDuration(env.SWITCHBOARD_RETENTION || '30d', 'SWITCHBOARD_RETENTION'),
     logLevel: env.LOG_LEVEL || 'info',
+    limits: {
+      windowMs: parsePositiveDuration(env.SWITCHBOARD_RATE_LIMIT_WINDOW || '10s', 'SWITCHBOARD_RATE_LIMIT_WINDOW'),
+      perKey: parseCount(env.SWITCHBOARD_RATE_LIMIT_PER_KEY || '5000', 'SWITCHBOARD_RATE_LIMIT_PER_KEY'),
+      perAddress: parseCount(env.SWITCHBOARD_RATE_LIMIT_PER_ADDRESS || '10000', 'SWITCHBOARD_RATE_LIMIT_PER_ADDRESS'),
+      authFailures: parseCount(env.SWITCHBOARD_AUTH_FAILURE_LIMIT || '30', 'SWITCHBOARD_AUTH_FAILURE_LIMIT'),
+      authFailureWindowMs: parsePositiveDuration(env.SWITCHBOARD_AUTH_FAILURE_WINDOW || '1m', 'SWITCHBOARD_AUTH_FAILURE_WINDOW'),
+      testSendsPerRequest: parseCount(env.SWITCHBOARD_TEST_SENDS_PER_REQUEST || '5', 'SWITCHBOARD_TEST_SENDS_PER_REQUEST'),
+      testSendsPerMinute: parseCount(env.SWITCHBOARD_TEST_SENDS_PER_MINUTE || '30', 'SWITCHBOARD_TEST_SENDS_PER_MINUTE'),
+    },
+    maxWebhooksPerWorkspace: parseCount(env.SWITCHBOARD_MAX_WEBHOOKS_PER_WORKSPACE || '100', 'SWITCHBOARD_MAX_WEBHOOKS_PER_WORKSPACE'),
+    timeouts: {
+      headersMs: parsePositiveDuration(env.SWITCHBOARD_HEADERS_TIMEOUT || '10s', 'SWITCHBOARD_HEADERS_TIMEOUT'),
+      requestMs: parsePositiveDuration(env.SWITCHBOARD_REQUEST_TIMEOUT || '30s', 'SWITCHBOARD_REQUEST_TIMEOUT'),
+      keepAliveMs: parsePositiveDuration(env.SWITCHBOARD_KEEP_ALIVE_TIMEOUT || '10s', 'SWITCHBOARD_KEEP_ALIVE_TIMEOUT'),
+      idleMs: 0, // set below: its default depends on the delivery timeout
+    },
+    trustProxy: env.SWITCHBOARD_TRUST_PROXY ? parseBoolean(env.SWITCHBOARD_TRUST_PROXY, 'SWITCHBOARD_TRUST_PROXY') : false,
+    metricsToken: env.SWITCHBOARD_METRICS_TOKEN || undefined,
+    metricsMaxAgeMs: parseDuration(env.SWITCHBOARD_METRICS_MAX_AGE || '5s', 'SWITCHBOARD_METRICS_MAX_AGE'),
   };
+  if (config.timeouts.headersMs > config.timeouts.requestMs) {
+    throw new Error(`SWITCHBOARD_HEADERS_TIMEOUT: must not be longer than SWITCHBOARD_REQUEST_TIMEOUT (${config.timeouts.requestMs} ms)`);
+  }
+  // A test send keeps its client's connection silent for up to one delivery timeout: the idle cut must outlast it.
+  config.timeouts.idleMs = env.SWITCHBOARD_IDLE_TIMEOUT
+    ? parsePositiveDuration(env.SWITCHBOARD_IDLE_TIMEOUT, 'SWITCHBOARD_IDLE_TIMEOUT')
+    : config.deliveryTimeoutMs + 30_000;
+  if (config.timeouts.idleMs < config.deliveryTimeoutMs + 1_000) {
+    throw new Error(`SWITCHBOARD_IDLE_TIMEOUT: must be at least 1s longer than SWITCHBOARD_DELIVERY_TIMEOUT (${config.deliveryTimeoutMs} ms)`);
+  }
   // A lease must outlast a queued wait plus one whole attempt, or a slow attempt could be claimed twice.
   config.leaseMs = env.SWITCHBOARD_LEASE
     ? parseDuration(env.SWITCHBOARD_LEASE, 'SWITCHBOARD_LEASE')

@@ -59,7 +59,7 @@ export async function startSwitchboard(options: StartOptions): Promise<RunningSw
   const ownsDatabase = !options.database;
   try {
     await migrateToLatest(database.db);
-    const metrics = createMetrics(() => queueFigures(database.db), clock);
+    const metrics = createMetrics(() => queueFigures(database.db), clock, { maxAgeMs: config.metricsMaxAgeMs });
     const services = createServices({ database, config, clock, logger, metrics });
     const bootstrap = await bootstrapDefaultWorkspace(database.db, services.workspaces, config.apiKey);
 
@@ -69,10 +69,11 @@ export async function startSwitchboard(options: StartOptions): Promise<RunningSw
       app = await buildApp({
         services,
         logger,
+        config,
         checkHealth: async () => {
           await sql`SELECT 1`.execute(database.db);
         },
-        plugins: [metricsRoute(metrics), uiRoutes()],
+        plugins: [metricsRoute(metrics, config.metricsToken), uiRoutes()],
       });
       await app.listen({ host: config.host, port: config.port });
       const address = app.server.address();

@@ -1,3 +1,5 @@
+import type { FastifyRequest } from 'fastify';
+import { SwitchboardError } from '../domain/errors.ts';
 import type { Services } from '../services.ts';
 
 /** Who is calling: set by the auth hook before any GraphQL resolver or REST handler runs. */
@@ -8,10 +10,22 @@ export interface Caller {
 
 export interface ApiContext extends Caller {
   services: Services;
+  /** Takes one test send from this request's and this workspace's budgets; throws when either is spent. */
+  takeTestSend(): Promise<void>;
 }
 
 declare module 'fastify' {
   interface FastifyRequest {
     caller?: Caller;
   }
+}
+
+/**
+ * The request's caller. A handler reached without one (a route the auth hook did not cover) answers 401 rather
+ * than serving, or failing on, a request of nobody.
+ */
+export function requireCaller(request: FastifyRequest): Caller {
+  const caller = request.caller;
+  if (!caller) throw new SwitchboardError('UNAUTHENTICATED', 'missing API key: send Authorization: Bearer <api key>');
+  return caller;
 }

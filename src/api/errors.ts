@@ -1,4 +1,4 @@
-import { SwitchboardError, type ErrorCode } from '../domain/errors.ts';
+import { RateLimitedError, SwitchboardError, type ErrorCode } from '../domain/errors.ts';
 
 export const HTTP_STATUS: Record<ErrorCode, number> = {
   BAD_USER_INPUT: 400,
@@ -6,6 +6,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   UNAUTHENTICATED: 401,
   PAYLOAD_TOO_LARGE: 413,
   CONFLICT: 409,
+  RATE_LIMITED: 429,
   SERVICE_UNAVAILABLE: 503,
 };
 
@@ -27,6 +28,8 @@ export interface PublicError {
   code: ErrorCode | 'INTERNAL_SERVER_ERROR';
   message: string;
   field?: string;
+  /** For RATE_LIMITED: when to try again (the Retry-After header). */
+  retryAfterSeconds?: number;
 }
 
 /**
@@ -51,6 +54,7 @@ export function toPublicError(error: unknown): PublicError {
       code: error.code,
       message: error.message,
       ...(error.field ? { field: error.field } : {}),
+      ...(error instanceof RateLimitedError ? { retryAfterSeconds: error.retryAfterSeconds } : {}),
     };
   }
   if (isDatabaseUnavailable(error)) {

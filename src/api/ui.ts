@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
+import helmet from '@fastify/helmet';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 
 /** Where `npm run build:web` puts the built UI (web/build.ts). */
@@ -20,6 +21,30 @@ The API is available meanwhile at <code>/graphql</code> and <code>/rest</code>.<
  */
 export function uiRoutes(distDir: string = WEB_DIST_DIR) {
   return async (app: FastifyInstance): Promise<void> => {
+    // The UI loads only its own hashed scripts and styles and talks only to this origin; nobody may frame it
+    // (clickjacking of Delete or Rotate). On every answer, so the API's JSON is never sniffed as HTML either.
+    await app.register(helmet, {
+      contentSecurityPolicy: {
+        useDefaults: false,
+        directives: {
+          defaultSrc: ["'self'"],
+          scriptSrc: ["'self'"],
+          styleSrc: ["'self'"],
+          // The favicon is an inline SVG data: URL.
+          imgSrc: ["'self'", 'data:'],
+          connectSrc: ["'self'"],
+          fontSrc: ["'self'"],
+          objectSrc: ["'none'"],
+          baseUri: ["'none'"],
+          formAction: ["'self'"],
+          frameAncestors: ["'none'"],
+        },
+      },
+      xFrameOptions: { action: 'deny' },
+      referrerPolicy: { policy: 'no-referrer' },
+      // HTTPS and its HSTS policy belong to whatever terminates TLS in front of this server.
+      strictTransportSecurity: false,
+    });
     await app.register(fastifyStatic, {
       root: `${distDir}/assets`,
       prefix: '/assets/',

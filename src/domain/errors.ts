@@ -8,6 +8,7 @@ export type ErrorCode =
   | 'UNAUTHENTICATED'
   | 'PAYLOAD_TOO_LARGE'
   | 'CONFLICT'
+  | 'RATE_LIMITED'
   | 'SERVICE_UNAVAILABLE';
 
 export class SwitchboardError extends Error {
@@ -32,4 +33,15 @@ export function notFound(what: string, id: string): SwitchboardError {
 
 export function payloadTooLarge(message: string): SwitchboardError {
   return new SwitchboardError('PAYLOAD_TOO_LARGE', message);
+}
+
+/** Too many requests of some kind in a window: the caller may try again after `retryAfterSeconds`. */
+export class RateLimitedError extends SwitchboardError {
+  readonly retryAfterSeconds: number;
+
+  constructor(message: string, retryAfterSeconds: number) {
+    super('RATE_LIMITED', message);
+    this.name = 'RateLimitedError';
+    this.retryAfterSeconds = Math.max(1, Math.ceil(retryAfterSeconds));
+  }
 }

@@ -20,12 +20,18 @@ export interface QueueSnapshot {
   awaitingFanout: number;
 }
 
+export interface MetricsOptions {
+  /** A database read younger than this serves the scrape, so scrapes, however many, cost at most one read per period. */
+  maxAgeMs?: number;
+}
+
 /**
  * A registry per process (not prom-client's global one), so several servers in one test process do not
  * collide. Queue depth and oldest pending age are read from the database at scrape time: they are
  * shared by every worker, so no single process could count them.
  */
-export function createMetrics(readQueue: () => Promise<QueueSnapshot>, clock: Clock): Metrics {
+export function createMetrics(readQueue: () => Promise<QueueSnapshot>, clock: Clock, options: MetricsOptions = {}): Metrics {
+  const maxAgeMs = options.maxAgeMs ?? 0;
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'switchboard_process_' });
 
@@ -53,8 +59,24 @@ export function createMetrics(readQueue: () => Promise<QueueSnapshot>, clock: Cl
     registers: [registry],
   });
   let queue: Promise<QueueSnapshot> | undefined;
-  // Both gauges read one snapshot per scrape.
-  const snapshot = () => (queue ??= readQueue().finally(() => setTimeout(() => (queue = undefined), 0)));
+  let readAt = 0;
+  let reading = false;
+  // The gauges of one scrape, and every scrape within maxAgeMs, share one read; concurrent scrapes wait for the same one.
+  // Measured on the monotonic clock: it bounds work done, whatever time the application clock shows.
+  const snapshot = () => {
+    if (queue && (reading || performance.now() - readAt < maxAgeMs)) return queue;
+    reading = true;
+    const read = readQueue().finally(() => {
+      reading = false;
+      readAt = performance.now();
+    });
+    queue = read;
+    // A failed read is not kept: the next scrape tries again.
+    read.catch(() => {
+      if (queue === read) queue = undefined;
+    });
+    return read;
+  };
   new Gauge({
     name: 'switchboard_delivery_queue_depth',
     help: 'Deliveries waiting for an attempt (PENDING), across all workers',

@@ -45,9 +45,23 @@ async function writeOperationIndex(trx: Kysely<DB>, webhookId: string, workspace
     .execute();
 }
 
-/** Inserts a webhook and its matching index rows; undefined when the id is already taken (in any workspace). */
-export async function insertWebhook(db: Kysely<DB>, row: NewWebhookRow): Promise<WebhookRow | undefined> {
+/**
+ * Inserts a webhook and its matching index rows: `taken` when the id is already taken (in any workspace), `full`
+ * when the workspace already has `maxPerWorkspace` webhooks that are not deleted (0: no limit).
+ */
+export async function insertWebhook(db: Kysely<DB>, row: NewWebhookRow, maxPerWorkspace = 0): Promise<WebhookRow | 'taken' | 'full'> {
   return db.transaction().execute(async (trx) => {
+    if (maxPerWorkspace > 0) {
+      // The workspace row's lock orders concurrent creates, so together they cannot pass the limit.
+      await trx.selectFrom('workspaces').select('id').where('id', '=', row.workspaceId).forUpdate().execute();
+      const { count } = await trx
+        .selectFrom('webhooks')
+        .select((eb) => eb.fn.countAll<string>().as('count'))
+        .where('workspace_id', '=', row.workspaceId)
+        .where('deleted_at', 'is', null)
+        .executeTakeFirstOrThrow();
+      if (Number(count) >= maxPerWorkspace) return 'full';
+    }
     const inserted = await trx
       .insertInto('webhooks')
       .values({
@@ -64,7 +78,8 @@ export async function insertWebhook(db: Kysely<DB>, row: NewWebhookRow): Promise
       .onConflict((conflict) => conflict.column('id').doNothing())
       .returning(webhookColumns)
       .executeTakeFirst();
-    if (inserted) await writeOperationIndex(trx, row.id, row.workspaceId, row.operations);
+    if (!inserted) return 'taken';
+    await writeOperationIndex(trx, row.id, row.workspaceId, row.operations);
     return inserted;
   });
 }

@@ -89,7 +89,7 @@ export interface WebhookService {
 
 export interface WebhookServiceDeps {
   db: Kysely<DB>;
-  config: Pick<Config, 'encryptionKey' | 'production' | 'allowPrivateTargets'>;
+  config: Pick<Config, 'encryptionKey' | 'production' | 'allowPrivateTargets' | 'maxWebhooksPerWorkspace'>;
   clock: Clock;
   logger: Logger;
 }
@@ -162,6 +162,7 @@ function mergeChanges(input: UpdateWebhookInput): { changes: WebhookFieldChanges
 export function createWebhookService(deps: WebhookServiceDeps): WebhookService {
   const { db, clock, logger } = deps;
   const secretBox = createSecretBox(deps.config.encryptionKey);
+  const maxWebhooks = deps.config.maxWebhooksPerWorkspace;
   const urlRules: TargetUrlRules = {
     httpsOnly: deps.config.production,
     allowPrivateTargets: deps.config.allowPrivateTargets,
@@ -215,8 +216,14 @@ export function createWebhookService(deps: WebhookServiceDeps): WebhookService {
         description,
         secret: secretBox.seal(secret),
         createdAt: clock.now(),
-      });
-      if (!row) throw new SwitchboardError('CONFLICT', `id: a webhook with id ${id} already exists`, 'id');
+      }, maxWebhooks);
+      if (row === 'taken') throw new SwitchboardError('CONFLICT', `id: a webhook with id ${id} already exists`, 'id');
+      if (row === 'full') {
+        throw new SwitchboardError(
+          'CONFLICT',
+          `this workspace has reached its limit of ${maxWebhooks} webhooks (SWITCHBOARD_MAX_WEBHOOKS_PER_WORKSPACE): delete one before creating another`,
+        );
+      }
       return toWebhook(row, secret);
     },
 

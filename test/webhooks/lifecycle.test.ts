@@ -104,7 +104,7 @@ describe.each(DATABASE_KINDS)('webhook secrets and lifecycle on %s', (kind) => {
   it('applies production rules: https only and no private targets', async () => {
     const production = createWebhookService({
       db: app.server.database.db,
-      config: { encryptionKey: ENCRYPTION_KEY, production: true, allowPrivateTargets: false },
+      config: { encryptionKey: ENCRYPTION_KEY, production: true, allowPrivateTargets: false, maxWebhooksPerWorkspace: 100 },
       clock,
       logger: pino({ level: 'silent' }),
     });

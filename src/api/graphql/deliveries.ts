@@ -151,8 +151,10 @@ export const deliveriesModule: GraphQLModule = {
     Mutation: {
       redeliver: (_parent, args: { deliveryId: string }, context) =>
         context.services.deliveryLog.redeliver(context.workspaceId, args.deliveryId),
-      sendTestWebhook: (_parent, args: { id: string; operation?: string | null }, context) =>
-        context.services.deliveryLog.sendTest(context.workspaceId, args.id, args.operation),
+      sendTestWebhook: async (_parent, args: { id: string; operation?: string | null }, context) => {
+        await context.takeTestSend();
+        return context.services.deliveryLog.sendTest(context.workspaceId, args.id, args.operation);
+      },
       recoverWebhook: async (_parent, args: { id: string; since: Date }, context) => ({
         webhookId: args.id,
         since: args.since,

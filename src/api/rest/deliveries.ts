@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { invalidInput } from '../../domain/errors.ts';
 import { INSTANT_RANGE, parseIsoDateTime } from '../../domain/records.ts';
 import type { DeliveryStatus } from '../../storage/schema.ts';
+import { requireCaller } from '../context.ts';
 import type { Services } from '../../services.ts';
 
 type WithWebhook = FastifyRequest<{ Params: { id: string }; Querystring: { status?: string; limit?: string; cursor?: string } }>;
@@ -17,7 +18,7 @@ function parseLimit(text: string | undefined): number | undefined {
 /** The delivery log of one webhook under `/rest/webhooks/:id/…`, in the `{ data: { <name>: … } }` shape. */
 export async function registerDeliveryRoutes(app: FastifyInstance, services: Services): Promise<void> {
   const log = services.deliveryLog;
-  const workspace = (request: FastifyRequest) => request.caller!.workspaceId;
+  const workspace = (request: FastifyRequest) => requireCaller(request).workspaceId;
 
   app.get('/rest/webhooks/:id/deliveries', async (request: WithWebhook) => {
     const page = await log.list(workspace(request), {

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { invalidInput, SwitchboardError } from '../../domain/errors.ts';
 import { OBJECT_NAMES, OBJECTS, type ObjectSpec } from '../../domain/records.ts';
+import { requireCaller } from '../context.ts';
 import type { Services } from '../../services.ts';
 
 type WithId = FastifyRequest<{ Params: { id: string } }>;
@@ -21,7 +22,7 @@ function parseFlag(value: string | undefined, name: string): boolean {
 function routesFor(scope: FastifyInstance, services: Services, object: ObjectSpec): void {
   const { nameSingular: name, namePlural: plural, typeName: type, typeNamePlural: typePlural } = object;
   const records = services.records;
-  const workspace = (request: FastifyRequest) => request.caller!.workspaceId;
+  const workspace = (request: FastifyRequest) => requireCaller(request).workspaceId;
   const base = `/rest/${plural}`;
 
   scope.get(base, async (request: ListRequest) => {

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { SwitchboardError } from '../../domain/errors.ts';
+import { requireCaller } from '../context.ts';
 import type { Services } from '../../services.ts';
 import type { CreateWebhookInput, UpdateWebhookInput, WebhookFieldChanges } from '../../webhooks/service.ts';
 
@@ -79,7 +80,7 @@ export async function registerWebhookRoutes(app: FastifyInstance, services: Serv
     });
 
     const webhooks = services.webhooks;
-    const workspace = (request: FastifyRequest) => request.caller!.workspaceId;
+    const workspace = (request: FastifyRequest) => requireCaller(request).workspaceId;
     type WithId = FastifyRequest<{ Params: { id: string } }>;
 
     scope.get('/rest/webhooks', async (request) => {
