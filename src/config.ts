@@ -24,6 +24,8 @@ export interface Config {
   /** postgres://… selects PostgreSQL; undefined selects PGlite in dataDir. */
   databaseUrl: string | undefined;
   dataDir: string;
+  /** A DATA_DIR lock whose holder has not refreshed it for this long is taken over. */
+  lockStaleMs: number;
   apiKey: string | undefined;
   encryptionKey: string | undefined;
   retryScheduleMs: number[];
@@ -34,6 +36,8 @@ export interface Config {
   maxInFlight: number;
   maxInFlightPerEndpoint: number;
   allowPrivateTargets: boolean;
+  /** Why allowPrivateTargets has its value, for the start-up banner. */
+  privateTargetsDefault: PrivateTargetsReason;
   production: boolean;
   /** A webhook whose deliveries have all failed for this long is disabled. */
   disableAfterMs: number;
@@ -55,6 +59,19 @@ export interface Config {
 }
 
 type Env = Record<string, string | undefined>;
+
+/**
+ * 'configured': SWITCHBOARD_ALLOW_PRIVATE_TARGETS was given; 'loopback': allowed by default because the server
+ * listens on loopback only (local work); 'refused': refused by default (production, or reachable by others).
+ */
+export type PrivateTargetsReason = 'configured' | 'loopback' | 'refused';
+
+/** Whether HOST accepts connections from this machine only. */
+export function isLoopbackHost(host: string): boolean {
+  const name = host.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  if (name === 'localhost' || name === '::1') return true;
+  return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(name) || /^::ffff:127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(name);
+}
 
 function parseBoolean(value: string, name: string): boolean {
   if (/^(1|true|yes|on)$/i.test(value)) return true;
@@ -86,6 +103,14 @@ function parsePort(value: string, name: string): number {
   return port;
 }
 
+/** The start-up line saying that webhooks may target this machine and its network, or undefined when they may not. */
+export function privateTargetsNotice(config: Pick<Config, 'allowPrivateTargets' | 'privateTargetsDefault' | 'host'>): string | undefined {
+  if (!config.allowPrivateTargets) return undefined;
+  return config.privateTargetsDefault === 'loopback'
+    ? `Private targets allowed: listening on loopback (${config.host}) only, webhooks may target this machine and its network (set SWITCHBOARD_ALLOW_PRIVATE_TARGETS=false to refuse them).`
+    : 'Private targets allowed (SWITCHBOARD_ALLOW_PRIVATE_TARGETS=true): webhooks may target this machine and its network.';
+}
+
 /** Reads the configuration from environment variables (CONTRACT.md section 1); throws naming the bad variable. */
 export function loadConfig(env: Env = process.env, overrides: Partial<Config> = {}): Config {
   const production = env.NODE_ENV === 'production';
@@ -98,6 +123,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     port: parsePort(env.PORT || '3000', 'PORT'),
     databaseUrl,
     dataDir: path.resolve(env.DATA_DIR || './data'),
+    lockStaleMs: parseDuration(env.SWITCHBOARD_DATA_DIR_LOCK_STALE || '15s', 'SWITCHBOARD_DATA_DIR_LOCK_STALE'),
     apiKey: env.SWITCHBOARD_API_KEY || undefined,
     encryptionKey: env.SWITCHBOARD_ENCRYPTION_KEY || undefined,
     retryScheduleMs: parseDurationList(env.SWITCHBOARD_RETRY_SCHEDULE || '1m,5m,15m,1h,6h', 'SWITCHBOARD_RETRY_SCHEDULE'),
@@ -108,10 +134,8 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
       env.SWITCHBOARD_MAX_IN_FLIGHT_PER_ENDPOINT || '32',
       'SWITCHBOARD_MAX_IN_FLIGHT_PER_ENDPOINT',
     ),
-    allowPrivateTargets:
-      env.SWITCHBOARD_ALLOW_PRIVATE_TARGETS !== undefined && env.SWITCHBOARD_ALLOW_PRIVATE_TARGETS !== ''
-        ? parseBoolean(env.SWITCHBOARD_ALLOW_PRIVATE_TARGETS, 'SWITCHBOARD_ALLOW_PRIVATE_TARGETS')
-        : !production,
+    allowPrivateTargets: false, // set below: its default depends on the listen address
+    privateTargetsDefault: 'refused',
     production,
     disableAfterMs: parseDuration(env.SWITCHBOARD_DISABLE_AFTER || '5d', 'SWITCHBOARD_DISABLE_AFTER'),
     retentionMs: parseDuration(env.SWITCHBOARD_RETENTION || '30d', 'SWITCHBOARD_RETENTION'),
@@ -145,6 +169,16 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     : config.deliveryTimeoutMs + 30_000;
   if (config.timeouts.idleMs < config.deliveryTimeoutMs + 1_000) {
     throw new Error(`SWITCHBOARD_IDLE_TIMEOUT: must be at least 1s longer than SWITCHBOARD_DELIVERY_TIMEOUT (${config.deliveryTimeoutMs} ms)`);
+  }
+  // A server others can reach must not become a proxy into the network it runs in; one listening on loopback
+  // only is someone's local setup, where a receiver on localhost is the normal case.
+  const allowPrivate = env.SWITCHBOARD_ALLOW_PRIVATE_TARGETS;
+  if (allowPrivate !== undefined && allowPrivate !== '') {
+    config.allowPrivateTargets = parseBoolean(allowPrivate, 'SWITCHBOARD_ALLOW_PRIVATE_TARGETS');
+    config.privateTargetsDefault = 'configured';
+  } else if (!production && isLoopbackHost(config.host)) {
+    config.allowPrivateTargets = true;
+    config.privateTargetsDefault = 'loopback';
   }
   // A lease must outlast a queued wait plus one whole attempt, or a slow attempt could be claimed twice.
   config.leaseMs = env.SWITCHBOARD_LEASE

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { sql } from 'kysely';
 import { buildApp } from './api/app.ts';
-import type { Config, Role } from './config.ts';
+import { privateTargetsNotice, type Config, type Role } from './config.ts';
 import { systemClock, type Clock } from './domain/clock.ts';
 import { createLogger } from './logger.ts';
 import { createServices, type Services } from './services.ts';
@@ -24,6 +24,8 @@ export interface StartOptions {
   logger?: Logger;
   /** An already open database (tests); otherwise one is opened from the config and closed on stop. */
   database?: Database;
+  /** The process can no longer run safely (its DATA_DIR lock was taken over): the CLI exits. */
+  onFatal?: (error: Error) => void;
 }
 
 export interface RunningSwitchboard {
@@ -40,10 +42,15 @@ export interface RunningSwitchboard {
   stop(): Promise<void>;
 }
 
-export async function openConfiguredDatabase(config: Config, logger: Logger): Promise<Database> {
+export async function openConfiguredDatabase(config: Config, logger: Logger, onFatal?: (error: Error) => void): Promise<Database> {
   return openDatabase({
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,
+    lockStaleMs: config.lockStaleMs,
+    onLockLost: (error) => {
+      logger.fatal({ err: error }, 'DATA_DIR lock lost: the embedded database is closed, this process stops serving');
+      onFatal?.(error);
+    },
     onConnectionError: (error) => logger.warn({ err: error }, 'database connection error'),
     onMaintenanceError: (error) => logger.warn({ err: error }, 'embedded database vacuum or analyse failed'),
   });
@@ -55,9 +62,11 @@ export async function startSwitchboard(options: StartOptions): Promise<RunningSw
   const role = options.role ?? 'all';
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? createLogger(config.logLevel);
-  const database = options.database ?? (await openConfiguredDatabase(config, logger));
+  const database = options.database ?? (await openConfiguredDatabase(config, logger, options.onFatal));
   const ownsDatabase = !options.database;
   try {
+    const notice = privateTargetsNotice(config);
+    if (notice) logger.warn({ allowPrivateTargets: true, reason: config.privateTargetsDefault }, notice);
     await migrateToLatest(database.db);
     const metrics = createMetrics(() => queueFigures(database.db), clock, { maxAgeMs: config.metricsMaxAgeMs });
     const services = createServices({ database, config, clock, logger, metrics });

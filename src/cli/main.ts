@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { loadConfig, type Role } from '../config.ts';
+import { loadConfig, privateTargetsNotice, type Role } from '../config.ts';
 import { createLogger } from '../logger.ts';
 import { migrateToLatest } from '../storage/migrate.ts';
 import { openConfiguredDatabase, startSwitchboard } from '../server.ts';
@@ -33,10 +33,20 @@ const serve: Handler = async (args) => {
   if (!['all', 'api', 'worker'].includes(role)) fail(`--role must be all, api or worker (got "${values.role}")`);
   const config = loadConfig({ ...process.env, ...(values.port ? { PORT: values.port } : {}), ...(values.host ? { HOST: values.host } : {}) });
   const logger = createLogger(config.logLevel);
-  const running = await startSwitchboard({ config, role, logger });
+  const running = await startSwitchboard({
+    config,
+    role,
+    logger,
+    onFatal: (error) => {
+      process.stderr.write(`switchboard: ${error.message}\n`);
+      process.exit(1);
+    },
+  });
   const database = config.databaseUrl ? 'PostgreSQL' : `PGlite in ${config.dataDir}`;
   const lines = [`Switchboard ${role === 'all' ? '' : `(${role}) `}is running on ${database}.`];
   if (running.url) lines.push(`UI:      ${running.url}/`, `GraphQL: ${running.url}/graphql`);
+  const notice = privateTargetsNotice(config);
+  if (notice) lines.push(notice);
   if (running.bootstrap.newApiKey) {
     lines.push(`Created workspace "default". Its API key (shown once, keep it):`, `  ${running.bootstrap.newApiKey}`);
   } else if (running.bootstrap.configuredKey) {

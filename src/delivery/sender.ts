@@ -148,13 +148,30 @@ async function readCapped(body: AsyncIterable<Buffer> & { destroy(): void }): Pr
   return textFromBytes(Buffer.concat(chunks).subarray(0, RESPONSE_BODY_LIMIT));
 }
 
+/**
+ * The error text stored in the delivery log and shown to API callers. Network errors name the address they
+ * connected to ("connect ECONNREFUSED 10.0.0.7:80", undici's "attempted address: …"), which would tell a
+ * caller what a host name resolves to inside the network, so those are reduced to what failed and why.
+ */
 function describeError(error: unknown): string {
   if (error instanceof TimeoutError) return error.message;
   if (error instanceof Error) {
-    const code = (error as { code?: string }).code;
     const cause = (error as { cause?: unknown }).cause;
-    const message = error.message || (cause instanceof Error ? cause.message : '') || error.name;
+    const system = [error, cause].find(
+      (candidate): candidate is NodeJS.ErrnoException => candidate instanceof Error && typeof (candidate as NodeJS.ErrnoException).syscall === 'string',
+    );
+    if (system?.code) return `${system.syscall} ${system.code}`;
+    const code = (error as { code?: string }).code;
+    if (code === 'UND_ERR_CONNECT_TIMEOUT') return `${code}: connect timed out`;
+    const message = hideAddresses(error.message || (cause instanceof Error ? cause.message : '') || error.name);
     return code && !message.includes(code) ? `${code}: ${message}` : message;
   }
-  return String(error);
+  return hideAddresses(String(error));
+}
+
+const IPV4_WITH_PORT = /\b\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?\b/g;
+
+/** A last guard for messages of other shapes: no dotted quad leaves the sender. */
+function hideAddresses(message: string): string {
+  return message.replace(IPV4_WITH_PORT, '(address hidden)');
 }

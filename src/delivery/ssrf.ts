@@ -3,14 +3,18 @@ import type { LookupFunction } from 'node:net';
 import { buildConnector } from 'undici';
 import { isIpLiteral, isPrivateAddress } from '../domain/ip-ranges.ts';
 
-/** The error an attempt fails with when its target is (or resolves to) a refused address. */
+/**
+ * The error an attempt fails with when its target is (or resolves to) a refused address. Its message is
+ * shown to API callers (test sends, the delivery log), so it never names the address a host name resolved
+ * to: that would let a caller map the internal network through DNS.
+ */
 export class PrivateTargetError extends Error {
   readonly code = 'ERR_PRIVATE_TARGET';
-  constructor(host: string, address: string) {
+  constructor(kind: 'literal' | 'resolved') {
     super(
-      address === host
-        ? `target address ${address} is loopback, private, link-local or metadata (SWITCHBOARD_ALLOW_PRIVATE_TARGETS is false)`
-        : `target ${host} resolves to ${address}, a loopback, private, link-local or metadata address (SWITCHBOARD_ALLOW_PRIVATE_TARGETS is false)`,
+      kind === 'literal'
+        ? 'target is a private address (refused; SWITCHBOARD_ALLOW_PRIVATE_TARGETS)'
+        : 'target resolves to a private address (refused; SWITCHBOARD_ALLOW_PRIVATE_TARGETS)',
     );
   }
 }
@@ -34,7 +38,7 @@ export function guardLookup(resolve: Resolver = systemResolver): LookupFunction 
     resolve(hostname, { ...options, all: true }, (error, addresses) => {
       if (error) return callback(error, '', 0);
       const refused = addresses.find((entry) => isPrivateAddress(entry.address));
-      if (refused) return callback(new PrivateTargetError(hostname, refused.address), '', 0);
+      if (refused) return callback(new PrivateTargetError('resolved'), '', 0);
       if (addresses.length === 0) return callback(Object.assign(new Error(`${hostname} has no address`), { code: 'ENOTFOUND' }), '', 0);
       if (options.all) return (callback as unknown as (error: null, addresses: dns.LookupAddress[]) => void)(null, addresses);
       callback(null, addresses[0]!.address, addresses[0]!.family);
@@ -62,7 +66,7 @@ export function createConnector(options: {
   return (connectOptions, callback) => {
     const host = connectOptions.hostname.replace(/^\[(.*)\]$/, '$1');
     if (isIpLiteral(host) && isPrivateAddress(host)) {
-      callback(new PrivateTargetError(host, host), null);
+      callback(new PrivateTargetError('literal'), null);
       return;
     }
     return base(connectOptions, callback);

@@ -14,6 +14,7 @@ const PRIVATE_IPV4_RANGES: ReadonlyArray<readonly [string, number]> = [
   ['172.16.0.0', 12],
   ['192.168.0.0', 16],
   ['192.0.0.0', 24], // IETF protocol assignments (e.g. 192.0.0.192 Oracle metadata)
+  ['192.88.99.0', 24], // 6to4 relay anycast: forwards into whatever IPv6 network is behind it
   ['198.18.0.0', 15], // benchmarking, used inside some clouds
   ['224.0.0.0', 4], // multicast
   ['240.0.0.0', 4], // reserved, incl. 255.255.255.255 broadcast
@@ -76,28 +77,49 @@ function parseIpv6(text: string): number[] | undefined {
   return [...head, ...new Array<number>(missing).fill(0), ...tail];
 }
 
-function isPrivateIpv6(groups: number[]): boolean {
-  const embeddedIpv4 = groups[6] * 65536 + groups[7];
-  const firstSixAreZero = groups.slice(0, 6).every((group) => group === 0);
-  // :: (unspecified) and ::1 (loopback) fall in 0.0.0.0/8; the deprecated IPv4-compatible ::a.b.c.d is its IPv4
-  if (firstSixAreZero) return isPrivateIpv4(embeddedIpv4);
-  // IPv4-mapped ::ffff:a.b.c.d reaches the IPv4 address itself
-  if (groups.slice(0, 5).every((group) => group === 0) && groups[5] === 0xffff) return isPrivateIpv4(embeddedIpv4);
-  // NAT64 64:ff9b::a.b.c.d reaches the embedded IPv4 address through a translator
-  if (groups[0] === 0x64 && groups[1] === 0xff9b && groups.slice(2, 6).every((group) => group === 0)) {
-    return isPrivateIpv4(embeddedIpv4);
+const allZero = (groups: number[]): boolean => groups.every((group) => group === 0);
+
+/**
+ * The IPv4 addresses an IPv6 address reaches or names: IPv4-compatible, IPv4-mapped and IPv4-translated
+ * forms reach the IPv4 host itself, NAT64 and 6to4 reach it through a translator or relay, and Teredo
+ * names its server and (XOR-obfuscated) client. Each is judged as that IPv4 address would be.
+ */
+function embeddedIpv4(groups: number[]): number[] {
+  const tail = groups[6]! * 65536 + groups[7]!;
+  if (allZero(groups.slice(0, 6))) return [tail]; // ::a.b.c.d (IPv4-compatible), :: and ::1 fall in 0.0.0.0/8
+  if (allZero(groups.slice(0, 5)) && groups[5] === 0xffff) return [tail]; // ::ffff:a.b.c.d mapped
+  if (allZero(groups.slice(0, 4)) && groups[4] === 0xffff && groups[5] === 0) return [tail]; // ::ffff:0:a.b.c.d translated
+  if (groups[0] === 0x64 && groups[1] === 0xff9b && allZero(groups.slice(2, 6))) return [tail]; // 64:ff9b::/96 NAT64
+  if (groups[0] === 0x2002) return [groups[1]! * 65536 + groups[2]!]; // 2002:aabb:ccdd::/48 6to4
+  if (groups[0] === 0x2001 && groups[1] === 0) {
+    // Teredo 2001:0:server:…:client-xored
+    return [groups[2]! * 65536 + groups[3]!, (groups[6]! ^ 0xffff) * 65536 + (groups[7]! ^ 0xffff)];
   }
-  if ((groups[0] & 0xfe00) === 0xfc00) return true; // fc00::/7 unique local
-  if ((groups[0] & 0xffc0) === 0xfe80) return true; // fe80::/10 link-local
-  if ((groups[0] & 0xffc0) === 0xfec0) return true; // fec0::/10 deprecated site-local
-  if ((groups[0] & 0xff00) === 0xff00) return true; // ff00::/8 multicast
+  return [];
+}
+
+function isPrivateIpv6(groups: number[]): boolean {
+  const embedded = embeddedIpv4(groups);
+  if (embedded.some(isPrivateIpv4)) return true;
+  // These prefixes carry an IPv4 address in their last 32 bits that was judged above: the rest is public.
+  if (embedded.length > 0) return false;
+  const first = groups[0]!;
+  if (first === 0x64 && groups[1] === 0xff9b && groups[2] === 1) return true; // 64:ff9b:1::/48 local-use NAT64
+  if (first === 0x100 && allZero(groups.slice(1, 4))) return true; // 100::/64 discard-only
+  if (first === 0x2001 && groups[1]! < 0x200) return true; // 2001::/23 IETF protocol assignments (ORCHID, AMT, …)
+  if ((first & 0xfe00) === 0xfc00) return true; // fc00::/7 unique local, incl. fd00:ec2::254 (AWS metadata)
+  if ((first & 0xffc0) === 0xfe80) return true; // fe80::/10 link-local
+  if ((first & 0xffc0) === 0xfec0) return true; // fec0::/10 deprecated site-local
+  if ((first & 0xff00) === 0xff00) return true; // ff00::/8 multicast
   return false;
 }
 
 /**
  * Whether an IP literal (IPv4 dotted quad, or IPv6 with or without brackets) is loopback, private,
- * link-local, metadata, unspecified, CGNAT, unique-local, multicast or reserved; IPv4-mapped IPv6 is
- * judged by its IPv4 address. Anything that is not an IP literal answers false.
+ * link-local, metadata, unspecified, CGNAT, unique-local, multicast or another special-purpose address;
+ * IPv6 forms that carry an IPv4 address (mapped, translated, NAT64, 6to4, Teredo) are judged by it.
+ * The documentation ranges (192.0.2.0/24, 2001:db8::/32 …) are left alone: they route nowhere.
+ * Anything that is not an IP literal answers false.
  */
 export function isPrivateAddress(ip: string): boolean {
   const text = ip.trim().replace(/^\[(.*)\]$/, '$1');

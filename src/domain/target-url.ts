@@ -6,7 +6,7 @@ export const MAX_TARGET_URL_LENGTH = 2048;
 export interface TargetUrlRules {
   /** NODE_ENV=production: only https: targets. */
   httpsOnly: boolean;
-  /** SWITCHBOARD_ALLOW_PRIVATE_TARGETS: loopback, private and link-local addresses may be targets. */
+  /** SWITCHBOARD_ALLOW_PRIVATE_TARGETS: loopback, private, link-local and other special-purpose addresses may be targets. */
   allowPrivateTargets: boolean;
 }
 
@@ -46,7 +46,7 @@ export function normaliseTargetUrl(input: string, rules: TargetUrlRules, field =
   if (!rules.allowPrivateTargets && (isPrivateAddress(url.hostname) || isLocalHostName(url.hostname))) {
     throw invalidInput(
       field,
-      `${url.hostname} is a loopback, private or link-local address, which is not allowed as a target (SWITCHBOARD_ALLOW_PRIVATE_TARGETS)`,
+      `${url.hostname} is a loopback, private, link-local, metadata or other special-purpose address, which is not allowed as a target (SWITCHBOARD_ALLOW_PRIVATE_TARGETS)`,
     );
   }
   const normalised = url.href;

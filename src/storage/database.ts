@@ -37,17 +37,34 @@ export interface OpenDatabaseOptions {
   onConnectionError?: (error: Error) => void;
   /** Called when the embedded database's own vacuum or analyse fails. */
   onMaintenanceError?: (error: unknown) => void;
+  /** How long a silent DATA_DIR lock holder is waited for before its lock is taken over (acquireDataDirLock). */
+  lockStaleMs?: number;
+  /**
+   * Called when another process took this one's DATA_DIR lock (it stalled past the stale time). The database
+   * is closed already, so nothing more is written; the process should stop serving.
+   */
+  onLockLost?: (error: Error) => void;
 }
 
 export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
   if (options.databaseUrl) return openPostgres(options.databaseUrl, options);
   if (options.pglite) return wrapPglite(options.pglite, () => {}, options);
   if (!options.dataDir) throw new Error('openDatabase: give databaseUrl, dataDir or pglite');
-  const release = acquireDataDirLock(options.dataDir);
+  let database: Database | undefined;
+  const lock = await acquireDataDirLock(options.dataDir, {
+    staleMs: options.lockStaleMs,
+    onLost: (error) => {
+      // Another process writes to the folder now: writing on would lose its rows or ours.
+      void database?.close().catch(() => {});
+      options.onLockLost?.(error);
+    },
+  });
+  const release = () => lock.release();
   try {
     const { PGlite } = await import('@electric-sql/pglite');
     const pglite = await PGlite.create(options.dataDir);
-    return await wrapPglite(pglite, release, options);
+    database = await wrapPglite(pglite, release, options);
+    return database;
   } catch (error) {
     release();
     throw error;
@@ -64,6 +81,7 @@ async function wrapPglite(pglite: PGlite, release: () => void, options: OpenData
   const pool = new pg.Pool({ ...createPgConfig(pglite), max: 1 });
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
   const maintenance = startEmbeddedMaintenance(db, { onError: options.onMaintenanceError });
+  let closing: Promise<void> | undefined;
   return {
     kind: 'pglite',
     db,
@@ -71,12 +89,17 @@ async function wrapPglite(pglite: PGlite, release: () => void, options: OpenData
       return pglite.listen(channel, handler);
     },
     maintain: () => maintenance.runOnce(),
-    async close() {
-      await maintenance.stop();
-      await db.destroy();
-      await pglite.close();
-      release();
-    },
+    close: () =>
+      // Closed by its owner on stop, and also at once when the DATA_DIR lock is lost: once only.
+      (closing ??= (async () => {
+        try {
+          await maintenance.stop();
+          await db.destroy();
+          await pglite.close();
+        } finally {
+          release();
+        }
+      })()),
   };
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseDuration, parseDurationList } from '../../src/domain/duration.ts';
-import { loadConfig } from '../../src/config.ts';
+import { loadConfig, privateTargetsNotice } from '../../src/config.ts';
 
 describe('durations', () => {
   it('reads every unit', () => {
@@ -36,6 +36,26 @@ describe('configuration', () => {
   it('disallows private targets in production unless told', () => {
     expect(loadConfig({ NODE_ENV: 'production' }).allowPrivateTargets).toBe(false);
     expect(loadConfig({ NODE_ENV: 'production', SWITCHBOARD_ALLOW_PRIVATE_TARGETS: 'true' }).allowPrivateTargets).toBe(true);
+  });
+
+  it('refuses private targets by default when the server listens beyond loopback, allows them on loopback only', () => {
+    for (const host of ['0.0.0.0', '::', '10.1.2.3', '192.168.1.5', 'example.com', '[::]']) {
+      const config = loadConfig({ HOST: host });
+      expect(config.allowPrivateTargets, host).toBe(false);
+      expect(config.privateTargetsDefault, host).toBe('refused');
+      expect(privateTargetsNotice(config), host).toBeUndefined();
+    }
+    for (const host of ['127.0.0.1', '127.0.0.2', 'localhost', '::1', '[::1]']) {
+      const config = loadConfig({ HOST: host });
+      expect(config.allowPrivateTargets, host).toBe(true);
+      expect(config.privateTargetsDefault, host).toBe('loopback');
+      expect(privateTargetsNotice(config), host).toMatch(/Private targets allowed: listening on loopback/);
+      expect(loadConfig({ HOST: host, NODE_ENV: 'production' }).allowPrivateTargets, host).toBe(false);
+    }
+    const exposedButAllowed = loadConfig({ HOST: '0.0.0.0', SWITCHBOARD_ALLOW_PRIVATE_TARGETS: 'true' });
+    expect(exposedButAllowed.allowPrivateTargets).toBe(true);
+    expect(privateTargetsNotice(exposedButAllowed)).toMatch(/SWITCHBOARD_ALLOW_PRIVATE_TARGETS=true/);
+    expect(loadConfig({ HOST: '127.0.0.1', SWITCHBOARD_ALLOW_PRIVATE_TARGETS: 'false' }).allowPrivateTargets).toBe(false);
   });
 
   it('refuses bad values naming the variable', () => {

@@ -3,9 +3,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Sender } from '../../src/delivery/sender.ts';
 import type { Resolver } from '../../src/delivery/ssrf.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
-import { startReceiver, type Receiver } from '../helpers/receiver.ts';
+import { DATABASE_KINDS } from '../helpers/databases.ts';
+import { insertSampleEvents, insertWebhookRow } from '../helpers/fixtures.ts';
+import { eventually, startReceiver, type Receiver } from '../helpers/receiver.ts';
 
-/** One address of every range the issue names, plus the IPv4-mapped form of loopback. */
+/** One address of every range the issue names, and the IPv6 forms that carry a private IPv4 address. */
 const PRIVATE_ADDRESSES = [
   '127.0.0.1',
   '127.8.9.10',
@@ -20,7 +22,22 @@ const PRIVATE_ADDRESSES = [
   'fc00::1',
   'fd12:3456:789a::1',
   '::ffff:127.0.0.1',
+  '100.64.0.1', // CGNAT
+  'fd00:ec2::254', // AWS metadata over IPv6
+  '::ffff:7f00:1', // IPv4-mapped, hex
+  '::ffff:0:7f00:1', // IPv4-translated
+  '64:ff9b::a9fe:a9fe', // NAT64 of 169.254.169.254
+  '2002:7f00:1::', // 6to4 of 127.0.0.1
+  '2001:0:7f00:1::1', // Teredo with a loopback server
 ];
+
+/** The error text an API caller may see names no address (a caller could otherwise map the network through DNS). */
+function expectNoAddress(text: string | null, ...addresses: string[]): void {
+  expect(text).not.toBeNull();
+  for (const address of addresses) expect(text).not.toContain(address);
+  expect(text).not.toMatch(/\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}/);
+  expect(text).not.toMatch(/::/);
+}
 /** TEST-NET-1: public by every rule here, and never answers, so reaching it proves nothing leaked locally. */
 const PUBLIC_ADDRESS = '192.0.2.10';
 
@@ -39,7 +56,7 @@ function scriptedResolver(answers: string[][]): Resolver & { calls: string[] } {
   return resolve;
 }
 
-describe('SSRF: private targets refused when they are not allowed', () => {
+describe.each(DATABASE_KINDS)('SSRF on %s: private targets refused when they are not allowed', (kind) => {
   let app: TestApp;
   let receiver: Receiver;
   const senders: Sender[] = [];
@@ -49,7 +66,7 @@ describe('SSRF: private targets refused when they are not allowed', () => {
     return created;
   };
   beforeAll(async () => {
-    app = await startTestApp('pglite', { env: { SWITCHBOARD_ALLOW_PRIVATE_TARGETS: 'false' } });
+    app = await startTestApp(kind, { env: { SWITCHBOARD_ALLOW_PRIVATE_TARGETS: 'false' } });
     receiver = await startReceiver();
   });
   afterAll(async () => {
@@ -83,7 +100,8 @@ describe('SSRF: private targets refused when they are not allowed', () => {
     for (const address of PRIVATE_ADDRESSES) {
       const result = await guarded.send({ url: `http://${literalHost(address)}:${port}/`, headers: {}, body: '{}' });
       expect(result.statusCode, address).toBeNull();
-      expect(result.error, address).toMatch(/loopback, private, link-local or metadata/);
+      expect(result.error, address).toMatch(/target is a private address \(refused/);
+      expectNoAddress(result.error, address);
     }
     expect(receiver.requests).toHaveLength(0);
   });
@@ -95,7 +113,8 @@ describe('SSRF: private targets refused when they are not allowed', () => {
         const resolve = scriptedResolver([answer]);
         const result = await sender(resolve).send({ url: `http://victim.example:${port}/`, headers: {}, body: '{}' });
         expect(result.statusCode, answer.join(',')).toBeNull();
-        expect(result.error, answer.join(',')).toContain(`resolves to ${address}`);
+        expect(result.error, answer.join(',')).toContain('target resolves to a private address (refused');
+        expectNoAddress(result.error, ...answer);
         expect(resolve.calls).toEqual(['victim.example']);
       }
     }
@@ -116,7 +135,8 @@ describe('SSRF: private targets refused when they are not allowed', () => {
 
     // Sent again (a retry), the name now answers loopback: refused by the guard before any connection.
     const retry = await sender(resolve).send({ url: `http://rebind.example:${port}/`, headers: {}, body: '{}' });
-    expect(retry.error).toContain('resolves to 127.0.0.1');
+    expect(retry.error).toContain('resolves to a private address');
+    expectNoAddress(retry.error, '127.0.0.1');
     expect(receiver.requests).toHaveLength(0);
   });
 
@@ -126,5 +146,97 @@ describe('SSRF: private targets refused when they are not allowed', () => {
     const result = await open.send({ url: `${receiver.url}/allowed`, headers: {}, body: '{}' });
     expect(result.statusCode).toBe(200);
     expect(receiver.requests.map((request) => request.path)).toEqual(['/allowed']);
+  });
+});
+
+describe.each(DATABASE_KINDS)('SSRF on %s: the default follows the listen address', (kind) => {
+  let receiver: Receiver;
+  const apps: TestApp[] = [];
+  beforeAll(async () => {
+    receiver = await startReceiver((_request, response) => response.end('internal answer'));
+  });
+  afterAll(async () => {
+    await Promise.all(apps.map((app) => app.close()));
+    await receiver?.close();
+  });
+  const start = async (env: Record<string, string>) => {
+    const app = await startTestApp(kind, { env: { SWITCHBOARD_RETRY_SCHEDULE: '1h', ...env } });
+    apps.push(app);
+    return app;
+  };
+  const workspaceIdOf = async (app: TestApp) =>
+    (await app.server.database.db.selectFrom('workspaces').select('id').where('name', '=', 'default').executeTakeFirstOrThrow()).id;
+
+  it('a server listening beyond loopback refuses private targets with no setting, and tells no caller what a name resolves to', async () => {
+    const app = await start({ HOST: '0.0.0.0' });
+    expect(app.server.url).toMatch(/^http:\/\/0\.0\.0\.0:/);
+    const internal = `${receiver.url}/internal`;
+    const created = await app.graphql('mutation($input: CreateWebhookInput!) { createWebhook(input: $input) { id } }', { input: { targetUrl: internal } });
+    expect(created.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    for (const literal of ['[::ffff:0:7f00:1]', '[2002:7f00:1::]', '[fd00:ec2::254]', '169.254.169.254']) {
+      const refused = await app.rest('POST', '/rest/webhooks', { targetUrl: `http://${literal}/x` });
+      expect(refused.status, literal).toBe(422);
+      expect(refused.body.error, literal).toMatchObject({ code: 'BAD_USER_INPUT', field: 'targetUrl' });
+    }
+
+    // Names of this machine are refused at create time; any other name is checked by the sender once resolved,
+    // here on a row written while private targets were allowed ("localhost" resolves to loopback).
+    const byName = (await app.graphql('mutation($input: CreateWebhookInput!) { createWebhook(input: $input) { id } }', {
+      input: { targetUrl: internal.replace('127.0.0.1', 'internal.localhost') },
+    }));
+    expect(byName.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    const workspaceId = await workspaceIdOf(app);
+    const stored = await insertWebhookRow(app.server.database.db, { workspaceId, targetUrl: internal.replace('127.0.0.1', 'localhost') });
+    const test = await app.graphql('mutation($id: UUID!) { sendTestWebhook(id: $id) { statusCode responseBody error } }', { id: stored.id });
+    expect(test.errors).toBeUndefined();
+    expect(test.data.sendTestWebhook.statusCode).toBeNull();
+    expect(test.data.sendTestWebhook.responseBody).toBeNull();
+    expect(test.data.sendTestWebhook.error).toContain('target resolves to a private address (refused');
+    expectNoAddress(test.data.sendTestWebhook.error, '127.0.0.1', '::1');
+
+    // The delivery log shows the same text.
+    await insertSampleEvents(app.server.database.db, workspaceId, 1);
+    const [delivery] = await eventually(
+      () => app.server.database.db.selectFrom('deliveries').select(['id', 'attempt_count']).where('webhook_id', '=', stored.id).execute(),
+      (rows) => rows[0]?.attempt_count === 1,
+    );
+    const log = await app.rest('GET', `/rest/webhooks/${stored.id}/deliveries/${delivery!.id}`);
+    const logged = JSON.stringify(log.body);
+    expect(logged).toContain('target resolves to a private address (refused');
+    expect(logged).not.toContain('127.0.0.1');
+    expect(receiver.requests).toHaveLength(0);
+  });
+
+  it('NODE_ENV=production refuses private targets even on loopback', async () => {
+    const app = await start({ HOST: '127.0.0.1', NODE_ENV: 'production' });
+    const created = await app.graphql('mutation($input: CreateWebhookInput!) { createWebhook(input: $input) { id } }', {
+      input: { targetUrl: 'https://127.0.0.1/x' },
+    });
+    expect(created.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+  });
+
+  it('a server on loopback only allows them for local work (the refusals above are the default, not the receiver)', async () => {
+    const app = await start({ HOST: '127.0.0.1' });
+    const created = await app.graphql('mutation($input: CreateWebhookInput!) { createWebhook(input: $input) { id } }', {
+      input: { targetUrl: `${receiver.url}/local` },
+    });
+    expect(created.errors).toBeUndefined();
+    const test = await app.graphql('mutation($id: UUID!) { sendTestWebhook(id: $id) { statusCode responseBody error } }', {
+      id: created.data.createWebhook.id,
+    });
+    expect(test.data.sendTestWebhook).toMatchObject({ statusCode: 200, responseBody: 'internal answer', error: null });
+    expect(receiver.requests.map((request) => request.path)).toEqual(['/local']);
+  });
+
+  it('errors of a refused connection name no address either', async () => {
+    const open = new Sender({ timeoutMs: 1_000, allowPrivateTargets: true, requireHttps: false, connectionsPerOrigin: 1 });
+    try {
+      // Port 9 on loopback: nothing listens, the connection is refused.
+      const result = await open.send({ url: 'http://127.0.0.1:9/', headers: {}, body: '{}' });
+      expect(result.error).toMatch(/ECONNREFUSED/);
+      expectNoAddress(result.error, '127.0.0.1');
+    } finally {
+      await open.close();
+    }
   });
 });
