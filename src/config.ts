@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { parseDuration, parseDurationList } from './domain/duration.ts';
+import { LOG_FORMAT_SETTINGS, type LogFormatSetting } from './logger.ts';
 
 export type Role = 'all' | 'api' | 'worker';
 
@@ -25,6 +26,8 @@ export interface Config {
   /** Delivered events and attempts older than this are removed. */
   retentionMs: number;
   logLevel: string;
+  /** LOG_FORMAT: json, pretty, or auto (pretty on a terminal, json otherwise). */
+  logFormat: LogFormatSetting;
 }
 
 type Env = Record<string, string | undefined>;
@@ -45,6 +48,12 @@ function parsePort(value: string, name: string): number {
   const port = Number(value);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`${name}: "${value}" is not a port number`);
   return port;
+}
+
+function parseLogFormat(value: string): LogFormatSetting {
+  const setting = value.toLowerCase() as LogFormatSetting;
+  if (!LOG_FORMAT_SETTINGS.includes(setting)) throw new Error(`LOG_FORMAT: "${value}" must be json, pretty or auto`);
+  return setting;
 }
 
 /** Reads the configuration from environment variables (CONTRACT.md section 1); throws naming the bad variable. */
@@ -77,6 +86,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     disableAfterMs: parseDuration(env.SWITCHBOARD_DISABLE_AFTER || '5d', 'SWITCHBOARD_DISABLE_AFTER'),
     retentionMs: parseDuration(env.SWITCHBOARD_RETENTION || '30d', 'SWITCHBOARD_RETENTION'),
     logLevel: env.LOG_LEVEL || 'info',
+    logFormat: parseLogFormat(env.LOG_FORMAT || 'auto'),
   };
   // A lease must outlast a queued wait plus one whole attempt, or a slow attempt could be claimed twice.
   config.leaseMs = env.SWITCHBOARD_LEASE
