@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { parseDuration, parseDurationList } from './domain/duration.ts';
+import { LOG_FORMAT_SETTINGS, type LogFormatSetting } from './logger.ts';
 
 export type Role = 'all' | 'api' | 'worker';
 
@@ -56,6 +57,8 @@ export interface Config {
   metricsToken: string | undefined;
   /** How old the database figures of a scrape may be: one read serves every scrape within this time. */
   metricsMaxAgeMs: number;
+  /** LOG_FORMAT: json, pretty, or auto (pretty on a terminal, json otherwise). */
+  logFormat: LogFormatSetting;
 }
 
 type Env = Record<string, string | undefined>;
@@ -111,6 +114,12 @@ export function privateTargetsNotice(config: Pick<Config, 'allowPrivateTargets' 
     : 'Private targets allowed (SWITCHBOARD_ALLOW_PRIVATE_TARGETS=true): webhooks may target this machine and its network.';
 }
 
+function parseLogFormat(value: string): LogFormatSetting {
+  const setting = value.toLowerCase() as LogFormatSetting;
+  if (!LOG_FORMAT_SETTINGS.includes(setting)) throw new Error(`LOG_FORMAT: "${value}" must be json, pretty or auto`);
+  return setting;
+}
+
 /** Reads the configuration from environment variables (CONTRACT.md section 1); throws naming the bad variable. */
 export function loadConfig(env: Env = process.env, overrides: Partial<Config> = {}): Config {
   const production = env.NODE_ENV === 'production';
@@ -159,6 +168,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     trustProxy: env.SWITCHBOARD_TRUST_PROXY ? parseBoolean(env.SWITCHBOARD_TRUST_PROXY, 'SWITCHBOARD_TRUST_PROXY') : false,
     metricsToken: env.SWITCHBOARD_METRICS_TOKEN || undefined,
     metricsMaxAgeMs: parseDuration(env.SWITCHBOARD_METRICS_MAX_AGE || '5s', 'SWITCHBOARD_METRICS_MAX_AGE'),
+    logFormat: parseLogFormat(env.LOG_FORMAT || 'auto'),
   };
   if (config.timeouts.headersMs > config.timeouts.requestMs) {
     throw new Error(`SWITCHBOARD_HEADERS_TIMEOUT: must not be longer than SWITCHBOARD_REQUEST_TIMEOUT (${config.timeouts.requestMs} ms)`);

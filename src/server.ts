@@ -4,7 +4,7 @@ import { sql } from 'kysely';
 import { buildApp } from './api/app.ts';
 import { privateTargetsNotice, type Config, type Role } from './config.ts';
 import { systemClock, type Clock } from './domain/clock.ts';
-import { createLogger } from './logger.ts';
+import { createProcessLogger } from './logger.ts';
 import { createServices, type Services } from './services.ts';
 import { openDatabase, type Database } from './storage/database.ts';
 import { migrateToLatest } from './storage/migrate.ts';
@@ -61,7 +61,7 @@ export async function startSwitchboard(options: StartOptions): Promise<RunningSw
   const { config } = options;
   const role = options.role ?? 'all';
   const clock = options.clock ?? systemClock;
-  const logger = options.logger ?? createLogger(config.logLevel);
+  const logger = options.logger ?? createProcessLogger(config);
   const database = options.database ?? (await openConfiguredDatabase(config, logger, options.onFatal));
   const ownsDatabase = !options.database;
   try {

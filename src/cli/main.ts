@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { loadConfig, privateTargetsNotice, type Role } from '../config.ts';
-import { createLogger } from '../logger.ts';
+import { createProcessLogger } from '../logger.ts';
 import { migrateToLatest } from '../storage/migrate.ts';
 import { openConfiguredDatabase, startSwitchboard } from '../server.ts';
 import { createServices } from '../services.ts';
@@ -32,7 +32,7 @@ const serve: Handler = async (args) => {
   const role = values.role as Role;
   if (!['all', 'api', 'worker'].includes(role)) fail(`--role must be all, api or worker (got "${values.role}")`);
   const config = loadConfig({ ...process.env, ...(values.port ? { PORT: values.port } : {}), ...(values.host ? { HOST: values.host } : {}) });
-  const logger = createLogger(config.logLevel);
+  const logger = createProcessLogger(config);
   const running = await startSwitchboard({
     config,
     role,
@@ -73,7 +73,7 @@ const serve: Handler = async (args) => {
 
 const migrate: Handler = async () => {
   const config = loadConfig();
-  const logger = createLogger(config.logLevel);
+  const logger = createProcessLogger(config);
   const database = await openConfiguredDatabase(config, logger);
   try {
     const applied = await migrateToLatest(database.db);
@@ -91,7 +91,7 @@ const apikey: Handler = async (args) => {
     options: { workspace: { type: 'string', default: 'default' }, name: { type: 'string', default: '' } },
   });
   const config = loadConfig();
-  const logger = createLogger(config.logLevel);
+  const logger = createProcessLogger(config);
   const database = await openConfiguredDatabase(config, logger);
   try {
     await migrateToLatest(database.db);

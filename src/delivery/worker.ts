@@ -22,6 +22,7 @@ import {
 import { DELIVERY_CHANNEL, dispatchFanouts, NEW_DELIVERIES_ONLY, NEW_EVENTS } from '../storage/events.ts';
 import { createSecretBox } from '../webhooks/secret-box.ts';
 import { openSigningSecrets } from '../webhooks/secrets.ts';
+import { FailureSummary } from './failure-summary.ts';
 import { deliveryBody } from './payload.ts';
 import { settleWithFallbacks } from './settle-attempts.ts';
 import { BatchBuffer } from './settle-buffer.ts';
@@ -56,6 +57,8 @@ export interface DeliveryWorkerOptions {
   /** For the User-Agent. */
   version: string;
   metrics?: Metrics;
+  /** Failed attempts are logged as one warning per endpoint per this interval (default 60 s). */
+  failureSummaryMs?: number;
 }
 
 export interface DeliveryWorker {
@@ -90,6 +93,7 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
   const { database, config, clock, logger, metrics } = options;
   const db = database.db;
   const log = logger.child({ component: 'delivery-worker' });
+  const failureSummary = new FailureSummary(log, clock, options.failureSummaryMs ?? 60_000);
   const sender = new Sender({
     timeoutMs: config.deliveryTimeoutMs,
     allowPrivateTargets: config.allowPrivateTargets,
@@ -372,14 +376,10 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
       const error = succeeded ? null : (sent.error ?? describeFailedStatus(sent.statusCode));
       metrics?.attemptFinished(succeeded, sent.durationMs);
       if (!succeeded) {
-        log.warn(
-          {
-            webhookId: delivery.webhookId,
-            deliveryId: delivery.id,
-            attempt: number,
-            reason: sent.error ?? `HTTP ${sent.statusCode}`,
-            nextAttemptAt: next?.toISOString() ?? null,
-          },
+        const reason = sent.error ?? `HTTP ${sent.statusCode}`;
+        failureSummary.record(delivery.webhook.targetUrl, delivery.webhookId, reason);
+        log.debug(
+          { webhookId: delivery.webhookId, deliveryId: delivery.id, attempt: number, reason, nextAttemptAt: next?.toISOString() ?? null },
           'delivery attempt failed',
         );
       }
@@ -485,6 +485,7 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
         if (payload !== NEW_EVENTS && payload !== NEW_DELIVERIES_ONLY) claimWanted = true;
         signal.wake();
       });
+      failureSummary.start();
       loop = run().catch((error) => log.error({ err: error }, 'delivery worker stopped unexpectedly'));
     },
     wake() {
@@ -520,6 +521,7 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
       await settler.drain();
       await releaser.drain();
       await sender.close();
+      failureSummary.stop();
     },
   };
 }
