@@ -7,6 +7,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   PAYLOAD_TOO_LARGE: 413,
   CONFLICT: 409,
   SERVICE_UNAVAILABLE: 503,
+  QUERY_TOO_COMPLEX: 400,
 };
 
 // Connection-level failures (server down, restarting, refusing): the request may succeed later.

@@ -8,7 +8,8 @@ export type ErrorCode =
   | 'UNAUTHENTICATED'
   | 'PAYLOAD_TOO_LARGE'
   | 'CONFLICT'
-  | 'SERVICE_UNAVAILABLE';
+  | 'SERVICE_UNAVAILABLE'
+  | 'QUERY_TOO_COMPLEX';
 
 export class SwitchboardError extends Error {
   readonly code: ErrorCode;
@@ -32,4 +33,9 @@ export function notFound(what: string, id: string): SwitchboardError {
 
 export function payloadTooLarge(message: string): SwitchboardError {
   return new SwitchboardError('PAYLOAD_TOO_LARGE', message);
+}
+
+/** A GraphQL request that asks for more than a limit allows; the message names the limit and its variable. */
+export function queryTooComplex(message: string): SwitchboardError {
+  return new SwitchboardError('QUERY_TOO_COMPLEX', message);
 }
