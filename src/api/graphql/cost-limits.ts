@@ -45,7 +45,6 @@ export type CostVerdict =
   | { ok: true; figures: DocumentFigures }
   | { ok: false; limit: CheckedLimit; actual: number; max: number; message: string };
 
-
 const LIMIT_SUBJECTS: Record<CheckedLimit, string> = {
   maxFields: 'field selections',
   maxAliases: 'aliases',
