@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { parseByteSize } from './domain/byte-size.ts';
 import { parseDuration, parseDurationList } from './domain/duration.ts';
 import { LOG_FORMAT_SETTINGS, type LogFormatSetting } from './logger.ts';
 
@@ -18,6 +19,64 @@ export interface RequestLimits {
   /** Test sends per workspace and minute. */
   testSendsPerMinute: number;
 }
+
+/** What one GraphQL request may ask for (README, GraphQL limits); checked before execution, budgets while resolving. */
+export interface GraphQLLimits {
+  /** Request body of /graphql (query and variables), in bytes. */
+  maxBodyBytes: number;
+  /** The query text, in bytes (comments and whitespace are not tokens, so tokens alone do not bound the lexer). */
+  maxDocumentBytes: number;
+  /** Lexical tokens of the query text; parsing stops at the limit. */
+  maxTokens: number;
+  /** Field selections written in the document (validation compares selections pairwise). */
+  maxFields: number;
+  /** Aliased field selections written in the document. */
+  maxAliases: number;
+  /** Fields at the root of one operation, fragments included. */
+  maxRootFields: number;
+  /** Nesting of field selections, fragments included; a root field is depth 1. */
+  maxDepth: number;
+  /** Each field costs 1; a list multiplies what it selects by its page size (`first`) or by listSize. */
+  maxCost: number;
+  /** Assumed length of a list that takes no `first` argument and has no default page size. */
+  listSize: number;
+  /** Data read to build one answer, estimated as JSON bytes. */
+  maxResponseBytes: number;
+  /** Time one request may spend resolving; fields not started by then are refused. */
+  timeoutMs: number;
+}
+
+/** The environment variable that sets each GraphQL limit: error messages name it so a refused caller knows what to change. */
+export const GRAPHQL_LIMIT_VARIABLES: Record<keyof GraphQLLimits, string> = {
+  maxBodyBytes: 'SWITCHBOARD_GRAPHQL_MAX_BODY',
+  maxDocumentBytes: 'SWITCHBOARD_GRAPHQL_MAX_DOCUMENT',
+  maxTokens: 'SWITCHBOARD_GRAPHQL_MAX_TOKENS',
+  maxFields: 'SWITCHBOARD_GRAPHQL_MAX_FIELDS',
+  maxAliases: 'SWITCHBOARD_GRAPHQL_MAX_ALIASES',
+  maxRootFields: 'SWITCHBOARD_GRAPHQL_MAX_ROOT_FIELDS',
+  maxDepth: 'SWITCHBOARD_GRAPHQL_MAX_DEPTH',
+  maxCost: 'SWITCHBOARD_GRAPHQL_MAX_COST',
+  listSize: 'SWITCHBOARD_GRAPHQL_LIST_SIZE',
+  maxResponseBytes: 'SWITCHBOARD_GRAPHQL_MAX_RESPONSE',
+  timeoutMs: 'SWITCHBOARD_GRAPHQL_TIMEOUT',
+};
+
+export const DEFAULT_GRAPHQL_LIMITS: Readonly<GraphQLLimits> = {
+  // A batch of 500 records of a few KiB each, or one record at the 1 MiB event limit, fits.
+  maxBodyBytes: 4 * 1024 * 1024,
+  maxDocumentBytes: 256 * 1024,
+  // An inline batch of 500 records of every field is about 13,000 tokens.
+  maxTokens: 20_000,
+  maxFields: 1_000,
+  maxAliases: 50,
+  maxRootFields: 50,
+  // The standard introspection query (GraphQL tools) is depth 15 and costs about 52,000; the UI's documents at most 6 and 6,000.
+  maxDepth: 15,
+  maxCost: 100_000,
+  listSize: 10,
+  maxResponseBytes: 32 * 1024 * 1024,
+  timeoutMs: 15_000,
+};
 
 export interface Config {
   host: string;
@@ -59,6 +118,7 @@ export interface Config {
   metricsMaxAgeMs: number;
   /** LOG_FORMAT: json, pretty, or auto (pretty on a terminal, json otherwise). */
   logFormat: LogFormatSetting;
+  graphql: GraphQLLimits;
 }
 
 type Env = Record<string, string | undefined>;
@@ -120,6 +180,20 @@ function parseLogFormat(value: string): LogFormatSetting {
   return setting;
 }
 
+function loadGraphQLLimits(env: Env): GraphQLLimits {
+  const limits: GraphQLLimits = { ...DEFAULT_GRAPHQL_LIMITS };
+  for (const key of Object.keys(GRAPHQL_LIMIT_VARIABLES) as Array<keyof GraphQLLimits>) {
+    const name = GRAPHQL_LIMIT_VARIABLES[key];
+    const value = env[name];
+    if (value === undefined || value === '') continue;
+    if (key === 'timeoutMs') limits[key] = parseDuration(value, name);
+    else if (key.endsWith('Bytes')) limits[key] = parseByteSize(value, name);
+    else limits[key] = parsePositiveInteger(value, name);
+  }
+  if (limits.timeoutMs < 1) throw new Error(`${GRAPHQL_LIMIT_VARIABLES.timeoutMs}: must be at least 1ms`);
+  return limits;
+}
+
 /** Reads the configuration from environment variables (CONTRACT.md section 1); throws naming the bad variable. */
 export function loadConfig(env: Env = process.env, overrides: Partial<Config> = {}): Config {
   const production = env.NODE_ENV === 'production';
@@ -169,6 +243,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     metricsToken: env.SWITCHBOARD_METRICS_TOKEN || undefined,
     metricsMaxAgeMs: parseDuration(env.SWITCHBOARD_METRICS_MAX_AGE || '5s', 'SWITCHBOARD_METRICS_MAX_AGE'),
     logFormat: parseLogFormat(env.LOG_FORMAT || 'auto'),
+    graphql: loadGraphQLLimits(env),
   };
   if (config.timeouts.headersMs > config.timeouts.requestMs) {
     throw new Error(`SWITCHBOARD_HEADERS_TIMEOUT: must not be longer than SWITCHBOARD_REQUEST_TIMEOUT (${config.timeouts.requestMs} ms)`);

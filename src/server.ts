@@ -82,6 +82,7 @@ export async function startSwitchboard(options: StartOptions): Promise<RunningSw
         checkHealth: async () => {
           await sql`SELECT 1`.execute(database.db);
         },
+        graphqlLimits: config.graphql,
         plugins: [metricsRoute(metrics, config.metricsToken), uiRoutes()],
       });
       await app.listen({ host: config.host, port: config.port });

@@ -15,6 +15,10 @@ import { requireCaller, type ApiContext } from './context.ts';
 import { fastifyClientError, toPublicError, type PublicError } from './errors.ts';
 import { createRequestLimiter, testSendBudget } from './limits.ts';
 import { resolvers, typeDefs } from './graphql/schema.ts';
+import { graphqlParseOptions, installGraphQLLimits, limitGraphQLBodies, parseLimitMessage } from './graphql/limits.ts';
+import { RequestBudget, withRequestBudget } from './graphql/request-budget.ts';
+import type { GraphQLLimits } from '../config.ts';
+import { limitMessage } from './graphql/cost-limits.ts';
 import { registerRestRoutes } from './rest/routes.ts';
 import type { Services } from '../services.ts';
 import type { Config } from '../config.ts';
@@ -26,6 +30,8 @@ export interface AppOptions {
   config: Pick<Config, 'limits' | 'timeouts' | 'trustProxy'>;
   /** Throws when the server cannot serve (e.g. the database is away); GET /healthz answers 503 then. */
   checkHealth: () => Promise<void>;
+  /** What one GraphQL request may ask for. */
+  graphqlLimits: GraphQLLimits;
   /** Extra routes mounted by the composition root (metrics, the UI). */
   plugins?: Array<(app: FastifyInstance) => Promise<void> | void>;
 }
@@ -146,14 +152,17 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     });
   });
 
+  const limits = options.graphqlLimits;
+  limitGraphQLBodies(app, limits);
   await app.register(mercurius, {
     schema: typeDefs,
-    resolvers: resolvers as never,
+    resolvers: withRequestBudget(resolvers) as never,
     path: '/graphql',
     graphiql: false,
+    graphql: { parseOptions: graphqlParseOptions(limits) },
     context: (request): ApiContext => {
       const caller = requireCaller(request);
-      return { ...caller, services, takeTestSend: testSendBudget(request, config.limits.testSendsPerRequest, limiter) };
+      return { ...caller, services, takeTestSend: testSendBudget(request, config.limits.testSendsPerRequest, limiter), budget: new RequestBudget(limits) };
     },
     errorFormatter: (execution, context) => {
       const formatted = mercurius.defaultErrorFormatter(execution, context);
@@ -166,6 +175,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       let statusCode = formatted.statusCode;
       const errors = flattened.map((error) => {
         const original = error.originalError;
+        const tooLarge = original ? undefined : parseLimitMessage(error, limits);
+        if (tooLarge) return { message: tooLarge, extensions: { code: 'QUERY_TOO_COMPLEX' } };
         if (!original || original instanceof GraphQLError) {
           // Raised by graphql itself or by a scalar: the message is already meant for the client.
           const code = original?.extensions?.code ?? error.extensions?.code ?? 'GRAPHQL_VALIDATION_FAILED';
@@ -173,7 +184,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         }
         const clientError = fastifyClientError(original);
         if (clientError) {
-          return { message: clientError.message, locations: error.locations, path: error.path, extensions: { code: clientError.code } };
+          const message =
+            clientError.status === 413 ? limitMessage('maxBodyBytes', undefined, limits.maxBodyBytes) : clientError.message;
+          return { message, locations: error.locations, path: error.path, extensions: { code: clientError.code } };
         }
         const publicError = toPublicError(original);
         if (publicError.status === 503 || publicError.status === 429) statusCode = publicError.status;
@@ -186,9 +199,16 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
           extensions: { code: publicError.code, ...(publicError.field ? { field: publicError.field } : {}) },
         };
       });
-      return { statusCode, response: { data: formatted.response.data ?? null, errors } };
+      const data = formatted.response.data ?? null;
+      const tooComplex = errors.filter((error) => error.extensions.code === 'QUERY_TOO_COMPLEX');
+      // A query past a limit is refused whole; a mutation keeps what tells the caller which writes happened.
+      if (tooComplex.length > 0 && !(context as Partial<ApiContext>).budget?.wroteData) {
+        return { statusCode: 400, response: { data: null, errors: tooComplex.slice(0, 1) } };
+      }
+      return { statusCode, response: { data, errors } };
     },
   });
+  installGraphQLLimits(app, limits);
 
   app.get('/healthz', async (_request, reply) => {
     try {

@@ -1,6 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import { SwitchboardError } from '../domain/errors.ts';
 import type { Services } from '../services.ts';
+import type { RequestBudget } from './graphql/request-budget.ts';
 
 /** Who is calling: set by the auth hook before any GraphQL resolver or REST handler runs. */
 export interface Caller {
@@ -12,6 +13,8 @@ export interface ApiContext extends Caller {
   services: Services;
   /** Takes one test send from this request's and this workspace's budgets; throws when either is spent. */
   takeTestSend(): Promise<void>;
+  /** What this GraphQL request may still spend (time, bytes read). */
+  budget: RequestBudget;
 }
 
 declare module 'fastify' {

@@ -8,6 +8,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   CONFLICT: 409,
   RATE_LIMITED: 429,
   SERVICE_UNAVAILABLE: 503,
+  QUERY_TOO_COMPLEX: 400,
 };
 
 // Connection-level failures (server down, restarting, refusing): the request may succeed later.

@@ -13,7 +13,7 @@ export type { AttemptRow, DeliveryRow, EventRow, WebhookStatsRow } from '../stor
 
 export const DELIVERY_STATUSES: readonly DeliveryStatus[] = ['PENDING', 'SUCCEEDED', 'FAILED'];
 const MAX_PAGE = 100;
-const DEFAULT_PAGE = 20;
+export const DEFAULT_DELIVERY_PAGE_SIZE = 20;
 const STATS_WINDOW_MS = 24 * 3_600_000;
 
 export interface DeliveryWithAttempts extends store.DeliveryRow {
@@ -106,7 +106,7 @@ export function createDeliveryLogService(db: Kysely<DB>, clock: Clock, testSende
   return {
     async list(workspaceId, query) {
       const names = query.argumentNames ?? { first: 'first', after: 'after' };
-      const first = query.first ?? DEFAULT_PAGE;
+      const first = query.first ?? DEFAULT_DELIVERY_PAGE_SIZE;
       if (!Number.isInteger(first) || first < 1 || first > MAX_PAGE) {
         throw invalidInput(names.first, `must be an integer from 1 to ${MAX_PAGE}`);
       }

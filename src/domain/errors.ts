@@ -9,7 +9,8 @@ export type ErrorCode =
   | 'PAYLOAD_TOO_LARGE'
   | 'CONFLICT'
   | 'RATE_LIMITED'
-  | 'SERVICE_UNAVAILABLE';
+  | 'SERVICE_UNAVAILABLE'
+  | 'QUERY_TOO_COMPLEX';
 
 export class SwitchboardError extends Error {
   readonly code: ErrorCode;
@@ -44,4 +45,9 @@ export class RateLimitedError extends SwitchboardError {
     this.name = 'RateLimitedError';
     this.retryAfterSeconds = Math.max(1, Math.ceil(retryAfterSeconds));
   }
+}
+
+/** A GraphQL request that asks for more than a limit allows; the message names the limit and its variable. */
+export function queryTooComplex(message: string): SwitchboardError {
+  return new SwitchboardError('QUERY_TOO_COMPLEX', message);
 }

@@ -2,6 +2,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/api/app.ts';
 import { requireCaller } from '../../src/api/context.ts';
+import { DEFAULT_GRAPHQL_LIMITS } from '../../src/config.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { DATABASE_KINDS } from '../helpers/databases.ts';
 import { rawRequest } from '../helpers/raw-http.ts';
@@ -129,6 +130,7 @@ describe.each(DATABASE_KINDS)('authentication on the matched route on %s', (kind
       logger: pino({ level: 'silent' }),
       config: { limits: { ...loadLimits() }, timeouts: { headersMs: 5_000, requestMs: 5_000, keepAliveMs: 5_000, idleMs: 60_000 }, trustProxy: false },
       checkHealth: async () => {},
+      graphqlLimits: { ...DEFAULT_GRAPHQL_LIMITS },
       plugins: [
         (instance) => {
           instance.post('/metadata', async (request) => ({ workspaceId: requireCaller(request).workspaceId }));

@@ -2,66 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { DATABASE_KINDS } from '../helpers/databases.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
+import { TWENTY_CREATE, TWENTY_DELETE, TWENTY_GET_ALL, TWENTY_GET_ONE, TWENTY_UPDATE } from '../helpers/twenty-documents.ts';
 
-// Twenty's own documents (front-end fragment and integration-test utilities), verbatim.
-const WEBHOOK_FRAGMENT = `
-  fragment WebhookFragment on Webhook {
-    id
-    targetUrl
-    operations
-    description
-    secret
-  }
-`;
-const TWENTY_CREATE = `
-  mutation CreateWebhook($input: CreateWebhookInput!) {
-    createWebhook(input: $input) {
-      ...WebhookFragment
-    }
-  }
-  ${WEBHOOK_FRAGMENT}
-`;
-const TWENTY_UPDATE = `
-  mutation UpdateWebhook($input: UpdateWebhookInput!) {
-    updateWebhook(input: $input) {
-      ...WebhookFragment
-    }
-  }
-  ${WEBHOOK_FRAGMENT}
-`;
-const TWENTY_GET_ALL = `
-  query GetWebhooks {
-    webhooks {
-      id
-      targetUrl
-      operations
-      description
-      secret
-    }
-  }
-`;
-const TWENTY_GET_ONE = `
-  query GetWebhook($id: UUID!) {
-    webhook(id: $id) {
-      id
-      targetUrl
-      operations
-      description
-      secret
-    }
-  }
-`;
-const TWENTY_DELETE = `
-  mutation DeleteWebhook($id: UUID!) {
-    deleteWebhook(id: $id) {
-      id
-      targetUrl
-      operations
-      description
-      secret
-    }
-  }
-`;
+// The documents quoted in the issue, verbatim.
 const ISSUE_CREATE = 'mutation CreateWebhook($input: CreateWebhookInput!) { createWebhook(input: $input) { id targetUrl operations description secret } }';
 const ISSUE_DELETE = 'mutation DeleteWebhook($id: UUID!) { deleteWebhook(id: $id) { id } }';
 

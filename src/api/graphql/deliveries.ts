@@ -1,5 +1,5 @@
 import type { DeliveryStatus } from '../../storage/schema.ts';
-import type { AttemptRow, DeliveryWithAttempts } from '../../delivery-log/service.ts';
+import { DEFAULT_DELIVERY_PAGE_SIZE, type AttemptRow, type DeliveryWithAttempts } from '../../delivery-log/service.ts';
 import type { GraphQLModule } from './module.ts';
 
 const headerList = (parent: Pick<AttemptRow, 'requestHeaders'>) =>
@@ -105,7 +105,7 @@ export const deliveriesModule: GraphQLModule = {
 
     extend type Query {
       "One webhook's deliveries, newest first."
-      webhookDeliveries(webhookId: UUID!, status: DeliveryStatus, first: Int, after: String): WebhookDeliveryConnection!
+      webhookDeliveries(webhookId: UUID!, status: DeliveryStatus, first: Int = ${DEFAULT_DELIVERY_PAGE_SIZE}, after: String): WebhookDeliveryConnection!
       webhookDelivery(id: UUID!): WebhookDelivery
       webhookStats(id: UUID!): WebhookStats!
     }

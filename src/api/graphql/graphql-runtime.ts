@@ -7,4 +7,17 @@ import { createRequire } from 'node:module';
  */
 const graphql = createRequire(import.meta.url)('graphql') as typeof import('graphql');
 
-export const { GraphQLError, GraphQLScalarType, Kind } = graphql;
+export const {
+  GraphQLError,
+  GraphQLScalarType,
+  Kind,
+  Location,
+  SchemaMetaFieldDef,
+  TypeMetaFieldDef,
+  getNamedType,
+  isInterfaceType,
+  isListType,
+  isNonNullType,
+  isObjectType,
+  parse,
+} = graphql;

@@ -1,4 +1,5 @@
 import { OBJECT_NAMES, OBJECTS, type FieldKind, type ObjectSpec } from '../../domain/records.ts';
+import { DEFAULT_PAGE_SIZE } from '../../records/service.ts';
 import type { FieldResolvers, GraphQLModule } from './module.ts';
 
 const GRAPHQL_TYPE: Record<FieldKind, string> = {
@@ -41,7 +42,7 @@ function typeDefsFor(object: ObjectSpec): string {
       "A ${one}, soft-deleted or not."
       ${one}(id: UUID!): ${type}
       "${capitalise(many)} oldest first; soft-deleted ones only with includeDeleted."
-      ${many}(first: Int, after: String, includeDeleted: Boolean): ${type}Connection!
+      ${many}(first: Int = ${DEFAULT_PAGE_SIZE}, after: String, includeDeleted: Boolean): ${type}Connection!
     }
 
     extend type Mutation {
