@@ -16,6 +16,9 @@ import { startRetention, type Retention } from './delivery-log/retention.ts';
 import { bootstrapDefaultWorkspace, type BootstrapResult } from './workspaces/bootstrap.ts';
 import { createDeliveryWorker, type DeliveryWorker } from './delivery/worker.ts';
 import { SWITCHBOARD_VERSION } from './delivery/version.ts';
+import { pendingNextKey, resolveEncryptionKey, type EncryptionKey } from './webhooks/encryption-key.ts';
+import { countUnopenableSecrets, sealPlainSecrets } from './webhooks/seal-at-rest.ts';
+import { createSecretBox } from './webhooks/secret-box.ts';
 
 export interface StartOptions {
   config: Config;
@@ -42,6 +45,31 @@ export interface RunningSwitchboard {
   stop(): Promise<void>;
 }
 
+/**
+ * Resolves the key webhook secrets are sealed with (SWITCHBOARD_ENCRYPTION_KEY, else DATA_DIR/switchboard.key),
+ * seals every secret still stored in plain text, and refuses to start when a stored secret does not open with
+ * that key: better now, naming the key, than at every delivery.
+ */
+export async function prepareSecretsAtRest(config: Config, database: Database, logger: Logger): Promise<EncryptionKey> {
+  const key = resolveEncryptionKey(config);
+  if (key.created) logger.warn({ file: key.file }, 'generated the key that encrypts webhook secrets at rest: back it up with the database');
+  const box = createSecretBox(key.key);
+  const unopenable = await countUnopenableSecrets(database.db, box);
+  if (unopenable > 0) {
+    const where = key.source === 'key file' ? `the key file ${key.file}` : 'SWITCHBOARD_ENCRYPTION_KEY';
+    const interrupted = key.source === 'key file' && pendingNextKey(config.dataDir) !== undefined;
+    throw new Error(
+      `${unopenable} webhook(s) hold a secret that ${where} does not open: they were sealed with another key. ` +
+        (interrupted
+          ? 'A `switchboard secrets reseal` was interrupted: run it again to finish.'
+          : 'Configure the key they were sealed with (SWITCHBOARD_ENCRYPTION_KEY, or restore DATA_DIR/switchboard.key).'),
+    );
+  }
+  const report = await sealPlainSecrets(database.db, box);
+  if (report.rewritten > 0) logger.info({ count: report.rewritten }, 'sealed webhook secrets stored in plain text');
+  return key;
+}
+
 export async function openConfiguredDatabase(config: Config, logger: Logger, onFatal?: (error: Error) => void): Promise<Database> {
   return openDatabase({
     databaseUrl: config.databaseUrl,
@@ -58,16 +86,17 @@ export async function openConfiguredDatabase(config: Config, logger: Logger, onF
 
 /** The composition root: database, services, HTTP API and delivery worker, as the role asks. */
 export async function startSwitchboard(options: StartOptions): Promise<RunningSwitchboard> {
-  const { config } = options;
   const role = options.role ?? 'all';
   const clock = options.clock ?? systemClock;
-  const logger = options.logger ?? createProcessLogger(config);
-  const database = options.database ?? (await openConfiguredDatabase(config, logger, options.onFatal));
+  const logger = options.logger ?? createProcessLogger(options.config);
+  const database = options.database ?? (await openConfiguredDatabase(options.config, logger, options.onFatal));
   const ownsDatabase = !options.database;
   try {
-    const notice = privateTargetsNotice(config);
-    if (notice) logger.warn({ allowPrivateTargets: true, reason: config.privateTargetsDefault }, notice);
+    const notice = privateTargetsNotice(options.config);
+    if (notice) logger.warn({ allowPrivateTargets: true, reason: options.config.privateTargetsDefault }, notice);
     await migrateToLatest(database.db);
+    const key = await prepareSecretsAtRest(options.config, database, logger);
+    const config: Config = { ...options.config, encryptionKey: key.key };
     const metrics = createMetrics(() => queueFigures(database.db), clock, { maxAgeMs: config.metricsMaxAgeMs });
     const services = createServices({ database, config, clock, logger, metrics });
     const bootstrap = await bootstrapDefaultWorkspace(database.db, services.workspaces, config.apiKey);

@@ -12,6 +12,8 @@ Commands:
   serve [--role all|api|worker] [--port N] [--host H]   run the server (default role: all)
   migrate                                               apply database migrations and exit
   apikey create [--workspace NAME] [--name LABEL]       print a new API key
+  secrets reseal [--new-key KEY]                        seal every stored webhook secret under a new key
+                                                        (generated when not given; stop every server first)
   listen [--port 4000] [--secret S] [--forward URL] [--fail-rate R]
                                                         local receiver that verifies and prints webhooks
 
@@ -104,10 +106,28 @@ const apikey: Handler = async (args) => {
   }
 };
 
+const secrets: Handler = async (args) => {
+  const [sub, ...rest] = args;
+  if (sub !== 'reseal') fail(`secrets: unknown subcommand "${sub ?? ''}" (use: secrets reseal [--new-key KEY])`);
+  const { values } = parseArgs({ args: rest, options: { 'new-key': { type: 'string' } } });
+  const config = loadConfig();
+  const logger = createProcessLogger(config);
+  const database = await openConfiguredDatabase(config, logger);
+  try {
+    await migrateToLatest(database.db);
+    const { resealWithNewKey } = await import('./secrets.ts');
+    const outcome = await resealWithNewKey(config, database, values['new-key'] ?? (process.env.SWITCHBOARD_NEW_ENCRYPTION_KEY || undefined));
+    process.stdout.write(`${outcome.message}\n`);
+  } finally {
+    await database.close();
+  }
+};
+
 const commands: Record<string, Handler> = {
   serve,
   migrate,
   apikey,
+  secrets,
   listen: async (args) => (await import('./listen.ts')).runListen(args),
 };
 

@@ -46,7 +46,7 @@ export function normaliseTargetUrl(input: string, rules: TargetUrlRules, field =
   if (!rules.allowPrivateTargets && (isPrivateAddress(url.hostname) || isLocalHostName(url.hostname))) {
     throw invalidInput(
       field,
-      `${url.hostname} is a loopback, private, link-local, metadata or other special-purpose address, which is not allowed as a target (SWITCHBOARD_ALLOW_PRIVATE_TARGETS)`,
+      `${url.hostname} is a loopback, private or link-local address (or another special-purpose one, such as a metadata service), which is not allowed as a target (SWITCHBOARD_ALLOW_PRIVATE_TARGETS)`,
     );
   }
   const normalised = url.href;

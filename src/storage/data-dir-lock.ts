@@ -17,6 +17,8 @@ interface LockRecord {
   /** Boot id and PID namespace: equal only for processes whose PIDs mean the same thing. */
   namespace: string | null;
   hostname: string;
+  /** The holder's start time in clock ticks since boot (/proc/<pid>/stat): tells it from a later process given its PID. */
+  pidStartTime: string | null;
   startedAt: string;
   /** Milliseconds since the epoch of the holder's last refresh. */
   heartbeatAt: number;
@@ -56,6 +58,14 @@ export function pidNamespaceId(): string | null {
   }
 }
 
+/** Field 22 of /proc/<pid>/stat, or null where there is no /proc or no such process. */
+export function processStartTime(pid: number): string | null {
+  const stat = readOrNull(`/proc/${pid}/stat`);
+  // The command name (field 2) may hold spaces and parentheses: count fields from its closing one.
+  const fields = stat?.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return fields?.[19] ?? null;
+}
+
 function processIsAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -86,9 +96,10 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * folder, and a second writer silently loses rows, so only one process may hold it, whatever PID namespace
  * (container) each runs in; a PID alone cannot tell, since the same number is another process elsewhere.
  *
- * A starter finding the lock held watches it: a heartbeat that moves means a live holder (refused); one that
- * stays older than staleMs means a crashed holder (taken over, no manual step). A holder provably in this PID
- * namespace whose PID is dead is taken over at once. Every change to the lock file is a whole file renamed
+ * A holder provably in this PID namespace is judged at once: alive if its PID runs with the start time it
+ * recorded (refused), gone if the PID is dead or now another process's (taken over). Otherwise (another
+ * container) the starter watches the heartbeat: one that moves means a live holder (refused); one that stays
+ * older than staleMs means a crashed holder (taken over, no manual step). Every change to the lock file is a whole file renamed
  * into place while holding an O_EXCL guard file, so two starters, or a starter and a refresh, never interleave.
  */
 export async function acquireDataDirLock(dataDir: string, options: DataDirLockOptions = {}): Promise<DataDirLock> {
@@ -99,10 +110,11 @@ export async function acquireDataDirLock(dataDir: string, options: DataDirLockOp
   const guardPath = path.join(dataDir, GUARD_FILE);
   const instanceId = randomUUID();
   const namespace = pidNamespaceId();
+  const pidStartTime = processStartTime(process.pid);
   const startedAt = new Date().toISOString();
 
   const write = () => {
-    const record: LockRecord = { instanceId, pid: process.pid, namespace, hostname: os.hostname(), startedAt, heartbeatAt: Date.now() };
+    const record: LockRecord = { instanceId, pid: process.pid, namespace, hostname: os.hostname(), pidStartTime, startedAt, heartbeatAt: Date.now() };
     const temporary = `${lockPath}.${instanceId}.tmp`;
     fs.writeFileSync(temporary, `${JSON.stringify(record)}\n`, { mode: 0o600 });
     fs.renameSync(temporary, lockPath);
@@ -130,7 +142,8 @@ export async function acquireDataDirLock(dataDir: string, options: DataDirLockOp
     }
   };
 
-  type Verdict = { take: true } | { take: false; holder: string; heartbeat: number | null; legacy: boolean };
+  /** proven: the holder is known to be alive (no need to watch its heartbeat). */
+  type Verdict = { take: true } | { take: false; holder: string; heartbeat: number | null; proven: boolean };
   const judge = (): Verdict => {
     const text = readOrNull(lockPath);
     const record = text === null ? null : parseRecord(text);
@@ -138,12 +151,20 @@ export async function acquireDataDirLock(dataDir: string, options: DataDirLockOp
     if ('legacyPid' in record) {
       // Written by an older version, which had no heartbeat: its PID is all there is to go by.
       const alive = record.legacyPid !== process.pid && processIsAlive(record.legacyPid);
-      return alive ? { take: false, holder: `process ${record.legacyPid}`, heartbeat: null, legacy: true } : { take: true };
+      return alive ? { take: false, holder: `process ${record.legacyPid}`, heartbeat: null, proven: true } : { take: true };
     }
+    const holder = `process ${record.pid} on ${record.hostname} (instance ${record.instanceId})`;
     const sameNamespace = record.namespace !== null && record.namespace === namespace;
-    if (sameNamespace && (record.pid === process.pid || !processIsAlive(record.pid))) return { take: true };
+    if (sameNamespace) {
+      if (record.pid === process.pid || !processIsAlive(record.pid)) return { take: true };
+      const startTime = processStartTime(record.pid);
+      if (record.pidStartTime && startTime) {
+        // The same PID and start time is the holder itself; another start time is a later process given its PID.
+        return startTime === record.pidStartTime ? { take: false, holder, heartbeat: record.heartbeatAt, proven: true } : { take: true };
+      }
+    }
     if (Date.now() - record.heartbeatAt > staleMs) return { take: true };
-    return { take: false, holder: `process ${record.pid} on ${record.hostname} (instance ${record.instanceId})`, heartbeat: record.heartbeatAt, legacy: false };
+    return { take: false, holder, heartbeat: record.heartbeatAt, proven: false };
   };
 
   const deadline = Date.now() + staleMs + refreshMs;
@@ -159,11 +180,11 @@ export async function acquireDataDirLock(dataDir: string, options: DataDirLockOp
       firstHeartbeat ??= verdict.heartbeat;
       // A heartbeat that moved while we watched: the holder is alive. Past the deadline, one that did not move
       // would have been judged stale, so reaching it means the holder's clock runs ahead of ours.
-      if (verdict.legacy || verdict.heartbeat !== firstHeartbeat || Date.now() > deadline) {
+      if (verdict.proven || verdict.heartbeat !== firstHeartbeat || Date.now() > deadline) {
         throw new Error(
           `DATA_DIR ${dataDir} is in use by ${verdict.holder}: the embedded database allows one process at a time. ` +
             'Stop that process, use another DATA_DIR, or set DATABASE_URL to share a PostgreSQL server.' +
-            (verdict.legacy ? ` If no Switchboard runs on this folder, remove ${lockPath}.` : ''),
+            (verdict.heartbeat === null ? ` If no Switchboard runs on this folder, remove ${lockPath}.` : ''),
         );
       }
     }

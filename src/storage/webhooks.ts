@@ -247,3 +247,39 @@ export async function explainMatchingLookup(db: Kysely<DB>, workspaceId: string,
   });
   return result.rows.map((row) => row['QUERY PLAN']);
 }
+
+/** The stored (sealed or plain) secrets of one webhook, deleted ones included. */
+export interface StoredSecretRow {
+  id: string;
+  secret: string;
+  previousSecret: string | null;
+}
+
+/** One page, in id order, of every webhook's stored secrets (deleted webhooks too: their rows still hold them). */
+export async function listStoredSecrets(db: Kysely<DB>, afterId: string | null, limit: number): Promise<StoredSecretRow[]> {
+  let query = db.selectFrom('webhooks').select(['id', 'secret', 'previous_secret as previousSecret']).orderBy('id').limit(limit);
+  if (afterId !== null) query = query.where('id', '>', afterId);
+  return query.execute();
+}
+
+/**
+ * Replaces a webhook's stored secrets only if they are still exactly `expected` (compare and set), so a rotation
+ * or update that landed since they were read is never overwritten with the older secret. Answers whether it did.
+ */
+export async function replaceStoredSecrets(db: Kysely<DB>, expected: StoredSecretRow, next: Omit<StoredSecretRow, 'id'>): Promise<boolean> {
+  const result = await db
+    .updateTable('webhooks')
+    .set({ secret: next.secret, previous_secret: next.previousSecret })
+    .where('id', '=', expected.id)
+    .where('secret', '=', expected.secret)
+    .where((eb) =>
+      expected.previousSecret === null ? eb('previous_secret', 'is', null) : eb('previous_secret', '=', expected.previousSecret),
+    )
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+/** One webhook's stored secrets, or undefined once it is gone. */
+export async function findStoredSecrets(db: Kysely<DB>, id: string): Promise<StoredSecretRow | undefined> {
+  return db.selectFrom('webhooks').select(['id', 'secret', 'previous_secret as previousSecret']).where('id', '=', id).executeTakeFirst();
+}

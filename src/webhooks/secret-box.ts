@@ -1,15 +1,32 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { SwitchboardError } from '../domain/errors.ts';
 
 const SEALED_PREFIX = 'enc:v1:';
 
 /** Seals webhook secrets at rest. Without an encryption key it stores them as given. */
 export interface SecretBox {
   seal(plain: string): string;
-  /** Opens a stored secret, sealed or plain (secrets stored before a key was set stay readable). */
+  /**
+   * Opens a stored secret, sealed or plain (rows written before a key existed stay readable until sealed).
+   * A sealed secret this box cannot open throws SERVICE_UNAVAILABLE naming the problem: the server's key is
+   * wrong or missing, which no caller can fix and no retry will.
+   */
   open(stored: string): string;
 }
 
-/** AES-256-GCM with a key derived from SWITCHBOARD_ENCRYPTION_KEY; the format is `enc:v1:<iv>.<tag>.<ciphertext>` (base64url). */
+/** Whether a stored secret is sealed (`enc:v1:…`) rather than plain. */
+export function isSealed(stored: string): boolean {
+  return stored.startsWith(SEALED_PREFIX);
+}
+
+function unopenable(reason: string): SwitchboardError {
+  return new SwitchboardError(
+    'SERVICE_UNAVAILABLE',
+    `a webhook secret cannot be opened: ${reason}. Configure the key it was sealed with (SWITCHBOARD_ENCRYPTION_KEY or DATA_DIR/switchboard.key; see README "Secrets at rest")`,
+  );
+}
+
+/** AES-256-GCM with a key derived from the encryption key; the format is `enc:v1:<iv>.<tag>.<ciphertext>` (base64url). */
 export function createSecretBox(encryptionKey: string | undefined): SecretBox {
   const key = encryptionKey ? createHash('sha256').update(encryptionKey).digest() : undefined;
   return {
@@ -21,15 +38,15 @@ export function createSecretBox(encryptionKey: string | undefined): SecretBox {
       return `${SEALED_PREFIX}${iv.toString('base64url')}.${cipher.getAuthTag().toString('base64url')}.${ciphertext.toString('base64url')}`;
     },
     open(stored) {
-      if (!stored.startsWith(SEALED_PREFIX)) return stored;
-      if (!key) throw new Error('a webhook secret is encrypted but SWITCHBOARD_ENCRYPTION_KEY is not set');
+      if (!isSealed(stored)) return stored;
+      if (!key) throw unopenable('it is encrypted and no encryption key is configured');
       const [iv, tag, ciphertext] = stored.slice(SEALED_PREFIX.length).split('.');
-      const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'));
-      decipher.setAuthTag(Buffer.from(tag, 'base64url'));
       try {
-        return Buffer.concat([decipher.update(Buffer.from(ciphertext, 'base64url')), decipher.final()]).toString('utf8');
+        const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv ?? '', 'base64url'));
+        decipher.setAuthTag(Buffer.from(tag ?? '', 'base64url'));
+        return Buffer.concat([decipher.update(Buffer.from(ciphertext ?? '', 'base64url')), decipher.final()]).toString('utf8');
       } catch {
-        throw new Error('a webhook secret could not be decrypted: SWITCHBOARD_ENCRYPTION_KEY differs from the one it was sealed with');
+        throw unopenable('it was sealed with another encryption key than the one configured');
       }
     },
   };

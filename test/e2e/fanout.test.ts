@@ -34,7 +34,7 @@ describe.each(DATABASE_KINDS)('fan-out after the write on %s', (kind) => {
     expect(metrics).toContain('switchboard_events_awaiting_fanout 3');
 
     const worker = await startSwitchboard({
-      config: loadConfig({ SWITCHBOARD_ALLOW_PRIVATE_TARGETS: 'true' }),
+      config: loadConfig({ SWITCHBOARD_ALLOW_PRIVATE_TARGETS: 'true', DATA_DIR: api.dataDir }),
       role: 'worker',
       database: api.server.database,
       logger: pino({ level: 'silent' }),

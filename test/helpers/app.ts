@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { pino } from 'pino';
 import { loadConfig, type Config, type Role } from '../../src/config.ts';
 import type { Clock } from '../../src/domain/clock.ts';
@@ -19,6 +22,8 @@ export interface TestApp {
   apiKey: string;
   server: RunningSwitchboard;
   testDatabase: TestDatabase;
+  /** The app's DATA_DIR (its generated encryption key): give it to another process on the same database. */
+  dataDir: string;
   /** POST /graphql with the default key (or the given one). */
   graphql<T = any>(query: string, variables?: Record<string, unknown>, apiKey?: string): Promise<GraphQLResult<T>>;
   /** A REST call; body is sent as JSON. */
@@ -38,8 +43,10 @@ export interface TestAppOptions {
 /** Switchboard in this process on a fresh database, listening on a free port of 127.0.0.1. */
 export async function startTestApp(kind: DatabaseKind, options: TestAppOptions = {}): Promise<TestApp> {
   const testDatabase = await createTestDatabase(kind);
+  // DATA_DIR holds the generated encryption key: one per app, never the repository's ./data.
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'switchboard-app-'));
   const config = loadConfig(
-    { PORT: '0', HOST: '127.0.0.1', SWITCHBOARD_API_KEY: TEST_API_KEY, ...options.env },
+    { PORT: '0', HOST: '127.0.0.1', SWITCHBOARD_API_KEY: TEST_API_KEY, DATA_DIR: dataDir, ...options.env },
     options.config,
   );
   const server = await startSwitchboard({
@@ -80,6 +87,7 @@ export async function startTestApp(kind: DatabaseKind, options: TestAppOptions =
     apiKey: TEST_API_KEY,
     server,
     testDatabase,
+    dataDir: config.dataDir,
     graphql,
     rest,
     async createWorkspace(name) {
@@ -90,6 +98,7 @@ export async function startTestApp(kind: DatabaseKind, options: TestAppOptions =
     async close() {
       await server.stop();
       await testDatabase.dispose();
+      fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

@@ -96,5 +96,13 @@ export async function createChildProcessDatabase(kind: DatabaseKind): Promise<{ 
     return { env: { DATA_DIR: dataDir, DATABASE_URL: '' }, dispose: async () => fs.rmSync(dataDir, { recursive: true, force: true }) };
   }
   const created = await createPostgresDatabase();
-  return { env: { DATABASE_URL: created.url }, dispose: () => created.drop() };
+  // DATA_DIR holds only the generated encryption key, shared by every process on this database.
+  const keyDir = fs.mkdtempSync(path.join(os.tmpdir(), 'switchboard-key-'));
+  return {
+    env: { DATABASE_URL: created.url, DATA_DIR: keyDir },
+    async dispose() {
+      await created.drop();
+      fs.rmSync(keyDir, { recursive: true, force: true });
+    },
+  };
 }

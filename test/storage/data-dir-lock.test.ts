@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { acquireDataDirLock, pidNamespaceId, type DataDirLock } from '../../src/storage/data-dir-lock.ts';
+import { acquireDataDirLock, pidNamespaceId, processStartTime, type DataDirLock } from '../../src/storage/data-dir-lock.ts';
 import { copyPgliteTemplate } from '../helpers/databases.ts';
 import { REPO_ROOT, runNode, serverGroup } from '../helpers/processes.ts';
 
@@ -27,7 +27,10 @@ const lockFile = (dir: string) => path.join(dir, 'switchboard.lock');
 const readLock = (dir: string) => JSON.parse(fs.readFileSync(lockFile(dir), 'utf8')) as { instanceId: string; pid: number; heartbeatAt: number };
 
 /** A lock file as another holder would have written it. */
-function writeHolder(dir: string, holder: { pid: number; namespace: string | null; heartbeatAt: number; instanceId?: string }): void {
+function writeHolder(
+  dir: string,
+  holder: { pid: number; namespace: string | null; heartbeatAt: number; instanceId?: string; pidStartTime?: string },
+): void {
   const record = { instanceId: holder.instanceId ?? 'other-instance', hostname: 'elsewhere', startedAt: new Date().toISOString(), ...holder };
   fs.writeFileSync(`${lockFile(dir)}.tmp`, JSON.stringify(record));
   fs.renameSync(`${lockFile(dir)}.tmp`, lockFile(dir));
@@ -110,6 +113,22 @@ describe('DATA_DIR lock: a lease that holds across PID namespaces', () => {
     expect(readLock(silent).instanceId).toBe(lock.instanceId);
   });
 
+  it('in this namespace, a live PID is told from a reused one by its start time, at once', async () => {
+    const reused = process.ppid;
+    const dir = folder();
+    writeHolder(dir, { pid: reused, namespace: pidNamespaceId(), heartbeatAt: Date.now(), pidStartTime: '1' });
+    const started = Date.now();
+    const lock = await acquire(dir);
+    expect(Date.now() - started).toBeLessThan(STALE_MS / 2);
+    expect(readLock(dir).instanceId).toBe(lock.instanceId);
+
+    const held = folder();
+    writeHolder(held, { pid: reused, namespace: pidNamespaceId(), heartbeatAt: Date.now(), pidStartTime: processStartTime(reused)! });
+    const refusedAfter = Date.now();
+    await expect(acquire(held)).rejects.toThrow(/is in use by process/);
+    expect(Date.now() - refusedAfter).toBeLessThan(STALE_MS / 2);
+  });
+
   it('a holder whose lock was taken over is told at its next refresh', async () => {
     const dir = folder();
     const lostErrors: Error[] = [];
@@ -165,7 +184,7 @@ describe('DATA_DIR lock between server processes', () => {
     await first.kill('SIGKILL');
     const third = group.serve(env);
     await third.waitFor(/is running on PGlite/, 60_000);
-  });
+  }, 240_000);
 
   it('a server in another namespace holding the folder is waited out once its heartbeat stops, and a server whose lock is taken stops', async () => {
     const dataDir = copyPgliteTemplate();
@@ -182,5 +201,5 @@ describe('DATA_DIR lock between server processes', () => {
     expect(await server.exited).toBe(1);
     expect(server.output()).toMatch(/lock was lost/);
     expect(readLock(dataDir).instanceId).toBe('usurper');
-  });
+  }, 180_000);
 });
