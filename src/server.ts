@@ -16,6 +16,7 @@ import { startRetention, type Retention } from './delivery-log/retention.ts';
 import { bootstrapDefaultWorkspace, type BootstrapResult } from './workspaces/bootstrap.ts';
 import { createDeliveryWorker, type DeliveryWorker } from './delivery/worker.ts';
 import { SWITCHBOARD_VERSION } from './delivery/version.ts';
+import { startLocalAdminChannel, type LocalAdminChannel } from './local-admin/channel.ts';
 
 export interface StartOptions {
   config: Config;
@@ -57,11 +58,17 @@ export async function startSwitchboard(options: StartOptions): Promise<RunningSw
   const logger = options.logger ?? createProcessLogger(config);
   const database = options.database ?? (await openConfiguredDatabase(config, logger));
   const ownsDatabase = !options.database;
+  let closeLocalAdmin: () => Promise<void> | undefined = () => undefined;
   try {
     await migrateToLatest(database.db);
     const metrics = createMetrics(() => queueFigures(database.db), clock);
     const services = createServices({ database, config, clock, logger, metrics });
     const bootstrap = await bootstrapDefaultWorkspace(database.db, services.workspaces, config.apiKey);
+
+    // Only the process that opened the embedded database holds it: `switchboard apikey` reaches it here.
+    const localAdmin: LocalAdminChannel | undefined =
+      ownsDatabase && !config.databaseUrl ? await startLocalAdminChannel(config.dataDir, services.workspaces, logger) : undefined;
+    closeLocalAdmin = () => localAdmin?.close();
 
     let app: FastifyInstance | undefined;
     let url: string | undefined;
@@ -91,12 +98,13 @@ export async function startSwitchboard(options: StartOptions): Promise<RunningSw
     let stopped: Promise<void> | undefined;
     const stop = () =>
       (stopped ??= (async () => {
-        await Promise.all([worker?.stop(), retention?.stop(), app?.close()]);
+        await Promise.all([worker?.stop(), retention?.stop(), app?.close(), closeLocalAdmin()]);
         await services.deliveryLog.close();
         if (ownsDatabase) await database.close();
       })());
     return { url, database, services, app, bootstrap, worker, metrics, stop };
   } catch (error) {
+    await closeLocalAdmin()?.catch(() => {});
     if (ownsDatabase) await database.close().catch(() => {});
     throw error;
   }
