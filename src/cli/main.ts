@@ -17,6 +17,8 @@ Commands:
   apikey list [--workspace NAME]                        list a workspace's keys (id, prefix, name, dates)
   apikey revoke <id|prefix> [--workspace NAME]          revoke a key: it answers 401 from then on
                                                         (all three work while a server runs: see README.md)
+  move-to-postgres --to postgres://… [--from DATA_DIR]  copy the embedded database into a new, empty
+                                                        PostgreSQL database (stop the server first)
   listen [--port 4000] [--secret S] [--forward URL] [--fail-rate R]
                                                         local receiver that verifies and prints webhooks
 
@@ -131,7 +133,48 @@ const apikey: Handler = async (args) => {
   }
 };
 
+const moveToPostgres: Handler = async (args) => {
+  const { values } = parseArgs({ args, options: { to: { type: 'string' }, from: { type: 'string' } } });
+  const target = values.to ?? fail('move-to-postgres: give the target with --to postgres://… (a new, empty database)');
+  if (!/^postgres(ql)?:\/\//.test(target)) fail(`move-to-postgres: --to "${target}" must start with postgres:// or postgresql://`);
+  const config = loadConfig({ ...process.env, DATABASE_URL: '', ...(values.from ? { DATA_DIR: values.from } : {}) });
+  const logger = createProcessLogger(config);
+  const { moveDatabase } = await import('../storage/move.ts');
+  // Opening the folder takes its lock: a running server must be stopped first, so nothing changes during the copy.
+  const source = await openConfiguredDatabase(config, logger);
+  try {
+    const destination = await openConfiguredDatabase({ ...config, databaseUrl: target }, logger);
+    try {
+      process.stdout.write(`Moving the embedded database in ${config.dataDir} to ${redactPassword(target)}\n`);
+      const live = process.stderr.isTTY === true;
+      const moved = await moveDatabase(source, destination, {
+        onProgress: ({ table, copied, total }) => {
+          if (live) process.stderr.write(`\r\x1b[K${table}: ${copied} of ${total} rows`);
+          else if (copied === total) process.stderr.write(`${table}: ${copied} of ${total} rows\n`);
+        },
+      });
+      if (live) process.stderr.write('\r\x1b[K');
+      const width = Math.max(...moved.map((table) => table.table.length));
+      for (const table of moved) process.stdout.write(`  ${table.table.padEnd(width)}  ${String(table.rows).padStart(9)} rows  checksum ok\n`);
+      process.stdout.write(
+        `Done: ${moved.reduce((sum, table) => sum + table.rows, 0)} rows in ${moved.length} tables, counts and checksums match.\n` +
+          `Start the server on it with DATABASE_URL=${redactPassword(target)} (and the same SWITCHBOARD_ENCRYPTION_KEY, if set).\n` +
+          `The folder ${config.dataDir} is unchanged: remove it once the new server runs.\n`,
+      );
+    } finally {
+      await destination.close();
+    }
+  } finally {
+    await source.close();
+  }
+};
+
+function redactPassword(url: string): string {
+  return url.replace(/^(postgres(?:ql)?:\/\/[^:/@]*):[^@]*@/, '$1:***@');
+}
+
 const commands: Record<string, Handler> = {
+  'move-to-postgres': moveToPostgres,
   serve,
   migrate,
   apikey,
