@@ -19,6 +19,7 @@ import { SWITCHBOARD_VERSION } from './delivery/version.ts';
 import { pendingNextKey, resolveEncryptionKey, type EncryptionKey } from './webhooks/encryption-key.ts';
 import { countUnopenableSecrets, sealPlainSecrets } from './webhooks/seal-at-rest.ts';
 import { createSecretBox } from './webhooks/secret-box.ts';
+import { startLocalAdminChannel, type LocalAdminChannel } from './local-admin/channel.ts';
 
 export interface StartOptions {
   config: Config;
@@ -91,6 +92,7 @@ export async function startSwitchboard(options: StartOptions): Promise<RunningSw
   const logger = options.logger ?? createProcessLogger(options.config);
   const database = options.database ?? (await openConfiguredDatabase(options.config, logger, options.onFatal));
   const ownsDatabase = !options.database;
+  let closeLocalAdmin: () => Promise<void> | undefined = () => undefined;
   try {
     const notice = privateTargetsNotice(options.config);
     if (notice) logger.warn({ allowPrivateTargets: true, reason: options.config.privateTargetsDefault }, notice);
@@ -100,6 +102,11 @@ export async function startSwitchboard(options: StartOptions): Promise<RunningSw
     const metrics = createMetrics(() => queueFigures(database.db), clock, { maxAgeMs: config.metricsMaxAgeMs });
     const services = createServices({ database, config, clock, logger, metrics });
     const bootstrap = await bootstrapDefaultWorkspace(database.db, services.workspaces, config.apiKey);
+
+    // Only the process that opened the embedded database holds it: `switchboard apikey` reaches it here.
+    const localAdmin: LocalAdminChannel | undefined =
+      ownsDatabase && !config.databaseUrl ? await startLocalAdminChannel(config.dataDir, services.workspaces, logger) : undefined;
+    closeLocalAdmin = () => localAdmin?.close();
 
     let app: FastifyInstance | undefined;
     let url: string | undefined;
@@ -131,12 +138,13 @@ export async function startSwitchboard(options: StartOptions): Promise<RunningSw
     let stopped: Promise<void> | undefined;
     const stop = () =>
       (stopped ??= (async () => {
-        await Promise.all([worker?.stop(), retention?.stop(), app?.close()]);
+        await Promise.all([worker?.stop(), retention?.stop(), app?.close(), closeLocalAdmin()]);
         await services.deliveryLog.close();
         if (ownsDatabase) await database.close();
       })());
     return { url, database, services, app, bootstrap, worker, metrics, stop };
   } catch (error) {
+    await closeLocalAdmin()?.catch(() => {});
     if (ownsDatabase) await database.close().catch(() => {});
     throw error;
   }

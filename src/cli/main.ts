@@ -5,13 +5,20 @@ import { migrateToLatest } from '../storage/migrate.ts';
 import { openConfiguredDatabase, startSwitchboard } from '../server.ts';
 import { createServices } from '../services.ts';
 import { systemClock } from '../domain/clock.ts';
+import { runApiKeyRequest, type ApiKeyAnswer, type ApiKeyRequest, type ApiKeySummary } from '../local-admin/api-key-commands.ts';
+import { askLocalAdmin } from '../local-admin/channel.ts';
 
 const USAGE = `Usage: switchboard <command> [options]
 
 Commands:
   serve [--role all|api|worker] [--port N] [--host H]   run the server (default role: all)
   migrate                                               apply database migrations and exit
-  apikey create [--workspace NAME] [--name LABEL]       print a new API key
+  apikey create [--workspace NAME] [--name LABEL]       print a new API key (creates the workspace if needed)
+  apikey list [--workspace NAME]                        list a workspace's keys (id, prefix, name, dates)
+  apikey revoke <id|prefix> [--workspace NAME]          revoke a key: it answers 401 from then on
+                                                        (all three work while a server runs: see README.md)
+  move-to-postgres --to postgres://… [--from DATA_DIR]  copy the embedded database into a new, empty
+                                                        PostgreSQL database (stop the server first)
   secrets reseal [--new-key KEY]                        seal every stored webhook secret under a new key
                                                         (generated when not given; stop every server first)
   listen [--port 4000] [--secret S] [--forward URL] [--fail-rate R]
@@ -85,24 +92,56 @@ const migrate: Handler = async () => {
   }
 };
 
-const apikey: Handler = async (args) => {
-  const [sub, ...rest] = args;
-  if (sub !== 'create') fail(`apikey: unknown subcommand "${sub ?? ''}" (use: apikey create [--workspace NAME])`);
-  const { values } = parseArgs({
-    args: rest,
-    options: { workspace: { type: 'string', default: 'default' }, name: { type: 'string', default: '' } },
-  });
+function formatKeys(keys: ApiKeySummary[]): string {
+  if (keys.length === 0) return 'No API keys.\n';
+  const rows = [
+    ['ID', 'PREFIX', 'NAME', 'CREATED', 'LAST USED', 'REVOKED'],
+    ...keys.map((key) => [key.id, key.prefix, key.name || '-', key.createdAt, key.lastUsedAt ?? '-', key.revokedAt ?? '-']),
+  ];
+  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
+  return rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd()).join('\n') + '\n';
+}
+
+/** Over the running server's socket when one holds the embedded database, else on the database directly. */
+async function runApiKeyCommand(request: ApiKeyRequest): Promise<ApiKeyAnswer> {
   const config = loadConfig();
+  if (!config.databaseUrl) {
+    const answer = await askLocalAdmin(config.dataDir, request);
+    if (answer) return answer;
+  }
   const logger = createProcessLogger(config);
   const database = await openConfiguredDatabase(config, logger);
   try {
     await migrateToLatest(database.db);
     const services = createServices({ database, config, clock: systemClock, logger });
-    const { workspace } = await services.workspaces.ensureWorkspace(values.workspace!);
-    const created = await services.workspaces.createApiKey(workspace.id, values.name);
-    process.stdout.write(`${created.key}\n`);
+    return await runApiKeyRequest(services.workspaces, request);
   } finally {
     await database.close();
+  }
+}
+
+const APIKEY_USAGE = 'use: apikey create [--workspace NAME] [--name LABEL], apikey list [--workspace NAME], apikey revoke <id|prefix> [--workspace NAME]';
+
+const apikey: Handler = async (args) => {
+  const [sub, ...rest] = args;
+  const { values, positionals } = parseArgs({
+    args: rest,
+    allowPositionals: sub === 'revoke',
+    options: { workspace: { type: 'string', default: 'default' }, name: { type: 'string', default: '' } },
+  });
+  const workspace = values.workspace!;
+  if (sub === 'create') {
+    const answer = await runApiKeyCommand({ command: 'create', workspace, name: values.name! });
+    if (answer.command === 'create') process.stdout.write(`${answer.key}\n`);
+  } else if (sub === 'list') {
+    const answer = await runApiKeyCommand({ command: 'list', workspace });
+    if (answer.command === 'list') process.stdout.write(formatKeys(answer.apiKeys));
+  } else if (sub === 'revoke') {
+    if (positionals.length !== 1) fail(`apikey revoke: give one key id or prefix (${APIKEY_USAGE})`);
+    const answer = await runApiKeyCommand({ command: 'revoke', workspace, key: positionals[0]! });
+    if (answer.command === 'revoke') process.stdout.write(`Revoked ${answer.apiKey.prefix}… (${answer.apiKey.id}) of workspace "${workspace}".\n`);
+  } else {
+    fail(`apikey: unknown subcommand "${sub ?? ''}" (${APIKEY_USAGE})`);
   }
 };
 
@@ -123,7 +162,48 @@ const secrets: Handler = async (args) => {
   }
 };
 
+const moveToPostgres: Handler = async (args) => {
+  const { values } = parseArgs({ args, options: { to: { type: 'string' }, from: { type: 'string' } } });
+  const target = values.to ?? fail('move-to-postgres: give the target with --to postgres://… (a new, empty database)');
+  if (!/^postgres(ql)?:\/\//.test(target)) fail(`move-to-postgres: --to "${target}" must start with postgres:// or postgresql://`);
+  const config = loadConfig({ ...process.env, DATABASE_URL: '', ...(values.from ? { DATA_DIR: values.from } : {}) });
+  const logger = createProcessLogger(config);
+  const { moveDatabase } = await import('../storage/move.ts');
+  // Opening the folder takes its lock: a running server must be stopped first, so nothing changes during the copy.
+  const source = await openConfiguredDatabase(config, logger);
+  try {
+    const destination = await openConfiguredDatabase({ ...config, databaseUrl: target }, logger);
+    try {
+      process.stdout.write(`Moving the embedded database in ${config.dataDir} to ${redactPassword(target)}\n`);
+      const live = process.stderr.isTTY === true;
+      const moved = await moveDatabase(source, destination, {
+        onProgress: ({ table, copied, total }) => {
+          if (live) process.stderr.write(`\r\x1b[K${table}: ${copied} of ${total} rows`);
+          else if (copied === total) process.stderr.write(`${table}: ${copied} of ${total} rows\n`);
+        },
+      });
+      if (live) process.stderr.write('\r\x1b[K');
+      const width = Math.max(...moved.map((table) => table.table.length));
+      for (const table of moved) process.stdout.write(`  ${table.table.padEnd(width)}  ${String(table.rows).padStart(9)} rows  checksum ok\n`);
+      process.stdout.write(
+        `Done: ${moved.reduce((sum, table) => sum + table.rows, 0)} rows in ${moved.length} tables, counts and checksums match.\n` +
+          `Start the server on it with DATABASE_URL=${redactPassword(target)} (and the same SWITCHBOARD_ENCRYPTION_KEY, if set).\n` +
+          `The folder ${config.dataDir} is unchanged: remove it once the new server runs.\n`,
+      );
+    } finally {
+      await destination.close();
+    }
+  } finally {
+    await source.close();
+  }
+};
+
+function redactPassword(url: string): string {
+  return url.replace(/^(postgres(?:ql)?:\/\/[^:/@]*):[^@]*@/, '$1:***@');
+}
+
 const commands: Record<string, Handler> = {
+  'move-to-postgres': moveToPostgres,
   serve,
   migrate,
   apikey,

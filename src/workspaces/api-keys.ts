@@ -29,6 +29,7 @@ export interface WorkspaceService {
   /** Creates the workspace if absent. */
   ensureWorkspace(name: string): Promise<{ workspace: store.WorkspaceRow; created: boolean }>;
   getWorkspace(id: string): Promise<store.WorkspaceRow>;
+  findWorkspaceByName(name: string): Promise<store.WorkspaceRow | undefined>;
   createApiKey(workspaceId: string, name?: string, plainKey?: string): Promise<CreatedApiKey>;
   /** The workspace a key belongs to, or undefined for an unknown or revoked key. */
   authenticate(plainKey: string): Promise<{ workspaceId: string; apiKeyId: string } | undefined>;
@@ -46,6 +47,10 @@ export function createWorkspaceService(db: Kysely<DB>, clock: Clock): WorkspaceS
       const workspace = await store.findWorkspaceById(db, id);
       if (!workspace) throw notFound('workspace', id);
       return workspace;
+    },
+
+    findWorkspaceByName(name) {
+      return store.findWorkspaceByName(db, name);
     },
 
     async createApiKey(workspaceId, name = '', plainKey = generateApiKey()) {

@@ -39,8 +39,9 @@ export function SignInPage({ alreadySignedIn, onSignedIn }: { alreadySignedIn: b
         </div>
         <h1>Sign in to Switchboard</h1>
         <p className="muted">
-          Use an API key of your workspace. The first start of the server printed one; <code>npx switchboard apikey create</code>{' '}
-          makes another. The key is kept only in this browser tab.
+          Use an API key of your workspace. The first start of the server printed one. Lost it? In the server&apos;s
+          folder, <code>npx switchboard apikey create</code> makes another, also while the server runs. The key is kept
+          only in this browser tab.
         </p>
         <TextField label="API key" name="apiKey" type="password" value={key} onChange={setKey} required autoComplete="off" placeholder="sb_…" />
         {error && <ErrorNotice message={error} />}
