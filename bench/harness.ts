@@ -248,6 +248,8 @@ export async function appendCommitted(database: Database, events: NewEvent[]): P
 export function benchEnv(): Record<string, string> {
   return {
     SWITCHBOARD_ALLOW_PRIVATE_TARGETS: 'true',
+    // One key for the workers in this process and the servers of their own: what one seals, the others open.
+    SWITCHBOARD_ENCRYPTION_KEY: 'switchboard-bench-encryption-key-0001',
     // Nothing a scenario leaves behind comes due again during the run.
     SWITCHBOARD_RETRY_SCHEDULE: '1h',
   };

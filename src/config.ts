@@ -265,6 +265,9 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     config.allowPrivateTargets = true;
     config.privateTargetsDefault = 'loopback';
   }
+  if (config.lockStaleMs < 1_000) {
+    throw new Error('SWITCHBOARD_DATA_DIR_LOCK_STALE: must be at least 1s (the holder refreshes its lock every third of it)');
+  }
   // A lease must outlast a queued wait plus one whole attempt, or a slow attempt could be claimed twice.
   config.leaseMs = env.SWITCHBOARD_LEASE
     ? parseDuration(env.SWITCHBOARD_LEASE, 'SWITCHBOARD_LEASE')

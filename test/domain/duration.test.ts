@@ -62,5 +62,6 @@ describe('configuration', () => {
     expect(() => loadConfig({ PORT: 'eighty' })).toThrow(/PORT/);
     expect(() => loadConfig({ DATABASE_URL: 'mysql://x' })).toThrow(/DATABASE_URL/);
     expect(() => loadConfig({ SWITCHBOARD_ALLOW_PRIVATE_TARGETS: 'maybe' })).toThrow(/SWITCHBOARD_ALLOW_PRIVATE_TARGETS/);
+    expect(() => loadConfig({ SWITCHBOARD_DATA_DIR_LOCK_STALE: '200ms' })).toThrow(/SWITCHBOARD_DATA_DIR_LOCK_STALE: must be at least 1s/);
   });
 });
