@@ -27,7 +27,8 @@ export interface QueueSnapshot {
  */
 export function createMetrics(readQueue: () => Promise<QueueSnapshot>, clock: Clock): Metrics {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'switchboard_process_' });
+  // Their names already say process_ or nodejs_: the prefix only adds ours (switchboard_process_cpu_seconds_total).
+  collectDefaultMetrics({ register: registry, prefix: 'switchboard_' });
 
   const attempts = new Counter({
     name: 'switchboard_delivery_attempts_total',
