@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -102,12 +102,20 @@ describe('fastifyWebhooks plugin', () => {
 });
 
 describe('the packed SDK', () => {
-  it('installs from `npm pack`, verifies, and ships its type declarations', () => {
+  it('installs from `npm pack`, verifies with the library and the switchboard-webhooks bin, and ships its types', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'switchboard-sdk-pack-'));
     closers.push(async () => fs.rmSync(dir, { recursive: true, force: true }));
     const tarball = execFileSync('npm', ['pack', '--silent', '--pack-destination', dir], { cwd: SDK_DIR, encoding: 'utf8' }).trim().split('\n').pop()!;
     const listing = execFileSync('tar', ['-tzf', path.join(dir, tarball)], { encoding: 'utf8' }).trim().split('\n').sort();
-    expect(listing).toEqual(['package/README.md', 'package/index.d.ts', 'package/index.js', 'package/package.json']);
+    expect(listing).toEqual([
+      'package/README.md',
+      'package/bin/switchboard-webhooks.js',
+      'package/index.d.ts',
+      'package/index.js',
+      'package/listen.d.ts',
+      'package/listen.js',
+      'package/package.json',
+    ]);
 
     fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
     execFileSync('npm', ['install', '--offline', '--no-audit', '--no-fund', '--silent', `./${tarball}`], { cwd: dir });
@@ -124,5 +132,24 @@ describe('the packed SDK', () => {
     expect(output.trim().split('\n')).toEqual(['Ada', 'mismatch']);
     const types = fs.readFileSync(path.join(dir, 'node_modules/@switchboard/webhooks/index.d.ts'), 'utf8');
     expect(types).toMatch(/export declare function verifyWebhook/);
-  });
+    expect(fs.readFileSync(path.join(dir, 'node_modules/@switchboard/webhooks/listen.d.ts'), 'utf8')).toMatch(/export declare function runListen/);
+
+    // The bin, run by npx in that project (no Switchboard checkout near it): verifies, refuses a forgery with 401.
+    const listen = spawn('npx', ['--no-install', 'switchboard-webhooks', 'listen', '--port', '0', '--secret', SECRET], { cwd: dir });
+    closers.push(async () => listen.kill('SIGKILL'));
+    let printed = '';
+    listen.stdout.on('data', (chunk: Buffer) => (printed += chunk.toString()));
+    listen.stderr.on('data', (chunk: Buffer) => (printed += chunk.toString()));
+    await expect.poll(() => printed, { timeout: 60_000 }).toMatch(/Listening for webhooks on http:\/\/127\.0\.0\.1:\d+\//);
+    const url = printed.match(/Listening for webhooks on (http:\/\/127\.0\.0\.1:\d+)\//)![1]!;
+    const good = await post(`${url}/hook`, body, headers);
+    expect(good.status).toBe(200);
+    const forged = await post(`${url}/hook`, body.replace('Ada', 'Eve'), headers);
+    expect(forged.status).toBe(401);
+    await expect.poll(() => printed).toMatch(/signature: verified[\s\S]*→ 200[\s\S]*signature: REJECTED \(mismatch\)[\s\S]*→ 401/);
+    const exited = new Promise((resolve) => listen.once('exit', (code, signal) => resolve(code ?? signal)));
+    listen.kill('SIGTERM');
+    // npx may end by the signal itself before the listener's clean exit reaches it.
+    expect([0, 'SIGTERM']).toContain(await exited);
+  }, 180_000);
 });

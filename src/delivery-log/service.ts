@@ -147,7 +147,8 @@ export function createDeliveryLogService(db: Kysely<DB>, clock: Clock, testSende
 
     async stats(workspaceId, webhookId) {
       await requireWebhook(workspaceId, webhookId);
-      return store.webhookAttemptStats(db, webhookId, new Date(clock.now().getTime() - STATS_WINDOW_MS));
+      const stats = await store.webhookAttemptStats(db, webhookId, new Date(clock.now().getTime() - STATS_WINDOW_MS));
+      return { ...stats, p50LatencyMs: roundLatency(stats.p50LatencyMs), p95LatencyMs: roundLatency(stats.p95LatencyMs) };
     },
 
     async sendTest(workspaceId, webhookId, operation) {
@@ -156,4 +157,12 @@ export function createDeliveryLogService(db: Kysely<DB>, clock: Clock, testSende
 
     close: () => testSender.close(),
   };
+}
+
+/**
+ * Durations are stored in whole milliseconds, so a percentile interpolated between two of them means something
+ * to a tenth at most; beyond that are only floating-point leftovers (45.99999999999999).
+ */
+export function roundLatency(ms: number | null): number | null {
+  return ms === null ? null : Math.round(ms * 10) / 10;
 }

@@ -33,7 +33,8 @@ export interface MetricsOptions {
 export function createMetrics(readQueue: () => Promise<QueueSnapshot>, clock: Clock, options: MetricsOptions = {}): Metrics {
   const maxAgeMs = options.maxAgeMs ?? 0;
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'switchboard_process_' });
+  // Their names already say process_ or nodejs_: the prefix only adds ours (switchboard_process_cpu_seconds_total).
+  collectDefaultMetrics({ register: registry, prefix: 'switchboard_' });
 
   const attempts = new Counter({
     name: 'switchboard_delivery_attempts_total',
