@@ -25,6 +25,7 @@ import { openSigningSecrets } from '../webhooks/secrets.ts';
 import { deliveryBody } from './payload.ts';
 import { BatchBuffer } from './settle-buffer.ts';
 import { Sender } from './sender.ts';
+import { startHeartbeat, type HeartbeatLoop } from './heartbeat.ts';
 import { WakeSignal } from './wake-signal.ts';
 
 /** Without any wake-up, look for due work at least this often (retries scheduled by a worker that died). */
@@ -103,6 +104,8 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
   const lowWater = Math.max(1, Math.min(CLAIM_BATCH, Math.floor(config.maxInFlight / 4)));
   const heldLimit = config.maxInFlight * CLAIM_AHEAD;
   const heldPerEndpoint = config.maxInFlightPerEndpoint * CLAIM_AHEAD;
+  const workerId = randomUUID();
+  let heartbeatLoop: HeartbeatLoop | undefined;
 
   let inFlight = 0;
   let queued = 0;
@@ -181,6 +184,7 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
         try {
           claimed = await claimDueDeliveries(db, {
             leaseToken: randomUUID(),
+            workerId,
             now,
             leaseUntil: new Date(now.getTime() + config.leaseMs),
             limit,
@@ -245,6 +249,7 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
     try {
       const done = await dispatchFanouts(db, events, {
         leaseToken: randomUUID(),
+        workerId,
         leaseUntil: new Date(now.getTime() + config.leaseMs),
         limit: free,
         perWebhookLimit: heldPerEndpoint,
@@ -486,6 +491,26 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
     },
     async start() {
       if (loop) return;
+      heartbeatLoop = await startHeartbeat({
+        database,
+        clock,
+        logger: log,
+        workerId,
+        intervalMs: config.heartbeatMs,
+        onDeclaredDead() {
+          // Its claims were given back to the queue (and may be another worker's now): send none of those waiting.
+          for (const endpoint of endpoints.values()) {
+            queued -= endpoint.queue.length;
+            endpoint.queue = [];
+          }
+          claimWanted = true;
+          signal.wake();
+        },
+        onReleased() {
+          claimWanted = true;
+          signal.wake();
+        },
+      });
       unlisten = await database.listen(DELIVERY_CHANNEL, (payload) => {
         // "events" asks for a fan-out; anything else (a reconnect's wake-up has an empty payload) for both. New due
         // deliveries ("deliveries") are claimed when the wake-up ends an idle wait, and a busy worker finds them at
@@ -529,6 +554,7 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
       }
       await settler.drain();
       await releaser.drain();
+      await heartbeatLoop?.stop();
       await sender.close();
     },
   };

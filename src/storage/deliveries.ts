@@ -32,6 +32,8 @@ export interface ClaimedDelivery {
 export interface ClaimOptions {
   /** Marks these claims; settling and releasing only touch rows that still carry it. */
   leaseToken: string;
+  /** The claiming worker: if it stops heartbeating, its leases are released without waiting for leaseUntil. */
+  workerId: string;
   now: Date;
   leaseUntil: Date;
   limit: number;
@@ -79,7 +81,8 @@ export async function claimDueDeliveries(db: Kysely<DB>, options: ClaimOptions):
     WITH picked AS MATERIALIZED (${picked}),
     claimed AS (
       UPDATE deliveries d
-      SET lease_token = ${options.leaseToken}::uuid, next_attempt_at = ${options.leaseUntil.toISOString()}::timestamptz
+      SET lease_token = ${options.leaseToken}::uuid, leased_by = ${options.workerId}::uuid,
+          next_attempt_at = ${options.leaseUntil.toISOString()}::timestamptz
       FROM picked
       WHERE d.id = picked.id
       RETURNING d.id, d.workspace_id, d.webhook_id, d.event_id, d.operation, d.attempt_count
@@ -236,7 +239,7 @@ export async function settleAttempts(db: Kysely<DB>, attempts: SettledAttempt[],
     updated AS (
       UPDATE deliveries d
       SET status = i.status, attempt_count = i.number, next_attempt_at = i.next_attempt_at,
-          lease_token = NULL, last_attempt_at = i.started_at, updated_at = ${now.toISOString()}::timestamptz
+          lease_token = NULL, leased_by = NULL, last_attempt_at = i.started_at, updated_at = ${now.toISOString()}::timestamptz
       FROM input i
       WHERE d.id = i.delivery_id AND d.lease_token = i.lease_token
       RETURNING d.id, d.workspace_id, d.webhook_id, i.lease_token
@@ -258,7 +261,7 @@ export async function failWithoutAttempt(db: Kysely<DB>, leases: Lease[], now: D
   if (leases.length === 0) return;
   await sql`
     UPDATE deliveries d
-    SET status = 'FAILED', next_attempt_at = NULL, lease_token = NULL, updated_at = ${now.toISOString()}::timestamptz
+    SET status = 'FAILED', next_attempt_at = NULL, lease_token = NULL, leased_by = NULL, updated_at = ${now.toISOString()}::timestamptz
     FROM unnest(${leases.map((l) => l.deliveryId)}::uuid[], ${leases.map((l) => l.leaseToken)}::uuid[]) AS l(id, token)
     WHERE d.id = l.id AND d.lease_token = l.token
   `.execute(db);
@@ -274,7 +277,7 @@ export async function releaseLeases(db: Kysely<DB>, leases: Lease[], dueAt: Date
   if (leases.length === 0) return;
   await sql`
     UPDATE deliveries d
-    SET lease_token = NULL, next_attempt_at = ${dueAt.toISOString()}::timestamptz
+    SET lease_token = NULL, leased_by = NULL, next_attempt_at = ${dueAt.toISOString()}::timestamptz
     FROM unnest(${leases.map((l) => l.deliveryId)}::uuid[], ${leases.map((l) => l.leaseToken)}::uuid[]) AS l(id, token)
     WHERE d.id = l.id AND d.lease_token = l.token AND d.status = 'PENDING'
   `.execute(db);

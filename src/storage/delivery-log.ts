@@ -154,7 +154,7 @@ export async function requeueDeliveries(
   return db.transaction().execute(async (trx) => {
     let query = trx
       .updateTable('deliveries')
-      .set({ status: 'PENDING', next_attempt_at: now, lease_token: null, updated_at: now })
+      .set({ status: 'PENDING', next_attempt_at: now, lease_token: null, leased_by: null, updated_at: now })
       .where('workspace_id', '=', filter.workspaceId);
     if (filter.deliveryId) query = query.where('id', '=', filter.deliveryId);
     if (filter.webhookId) query = query.where('webhook_id', '=', filter.webhookId);

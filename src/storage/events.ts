@@ -120,6 +120,7 @@ async function appendEventsOfOneGroup(trx: Kysely<DB>, events: NewEvent[], works
 /** Deliveries a dispatch may hand straight to the calling worker, leased as a claim would lease them. */
 export interface DispatchClaim {
   leaseToken: string;
+  workerId: string;
   leaseUntil: Date;
   /** At most this many of the new rows, oldest event first. */
   limit: number;
@@ -149,6 +150,7 @@ export interface DispatchResult {
 export async function dispatchFanouts(db: Kysely<DB>, limit: number, claim?: DispatchClaim): Promise<DispatchResult> {
   const leaseToken = claim?.leaseToken ?? null;
   const leaseUntil = claim?.leaseUntil.toISOString() ?? null;
+  const workerId = claim?.workerId ?? null;
   const result = await sql<ClaimRow & { fanouts: number; deliveries: number }>`
     WITH picked AS MATERIALIZED (
       SELECT event_id FROM pending_fanouts ORDER BY created_at LIMIT ${limit} FOR UPDATE SKIP LOCKED
@@ -173,10 +175,11 @@ export async function dispatchFanouts(db: Kysely<DB>, limit: number, claim?: Dis
     ),
     created AS (
       INSERT INTO deliveries (id, workspace_id, webhook_id, event_id, operation, status, next_attempt_at, lease_token,
-                              created_at, updated_at)
+                              leased_by, created_at, updated_at)
       SELECT gen_random_uuid(), workspace_id, webhook_id, event_id, operation, 'PENDING',
              CASE WHEN leased THEN ${leaseUntil}::timestamptz ELSE created_at END,
-             CASE WHEN leased THEN ${leaseToken}::uuid END, created_at, created_at
+             CASE WHEN leased THEN ${leaseToken}::uuid END, CASE WHEN leased THEN ${workerId}::uuid END,
+             created_at, created_at
       FROM (
         SELECT m.*, NOT held_back
                AND row_number() OVER (PARTITION BY held_back ORDER BY created_at, event_id, webhook_id) <= ${claim?.limit ?? 0}
