@@ -1,8 +1,9 @@
 import type { Kysely } from 'kysely';
 import type { Clock } from '../domain/clock.ts';
+import { decodeCursor, encodeCursor } from '../domain/cursor.ts';
 import { invalidInput, notFound } from '../domain/errors.ts';
 import { buildPayload, serialisePayload } from '../domain/payload.ts';
-import { isUuid } from '../domain/records.ts';
+import { INSTANT_RANGE, isStorableInstant, isUuid } from '../domain/records.ts';
 import type { DB, DeliveryStatus } from '../storage/schema.ts';
 import * as store from '../storage/delivery-log.ts';
 import { findWebhook, type WebhookRow } from '../storage/webhooks.ts';
@@ -32,7 +33,14 @@ export interface DeliveryLogService {
   /** One webhook's deliveries, newest first, with their attempts. */
   list(
     workspaceId: string,
-    query: { webhookId: string; status?: DeliveryStatus | null; first?: number | null; after?: string | null },
+    query: {
+      webhookId: string;
+      status?: DeliveryStatus | null;
+      first?: number | null;
+      after?: string | null;
+      /** How the caller's API names `first` and `after` (REST: limit, cursor), for errors. */
+      argumentNames?: { first: string; after: string };
+    },
   ): Promise<DeliveryPage>;
   get(workspaceId: string, deliveryId: string): Promise<DeliveryWithAttempts>;
   /** A new attempt now, whatever the delivery's status. */
@@ -47,14 +55,12 @@ export interface DeliveryLogService {
 }
 
 export function encodeDeliveryCursor(position: store.DeliveryPosition): string {
-  return Buffer.from(`${position.createdAt.toISOString()}|${position.id}`).toString('base64url');
+  return encodeCursor({ createdAt: position.createdAt.toISOString(), id: position.id });
 }
 
 export function decodeDeliveryCursor(cursor: string, field = 'after'): store.DeliveryPosition {
-  const [createdAt, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
-  const date = new Date(createdAt ?? '');
-  if (!id || Number.isNaN(date.getTime())) throw invalidInput(field, 'is not a cursor returned by this list');
-  return { createdAt: date, id };
+  const position = decodeCursor(cursor, field);
+  return { createdAt: new Date(position.createdAt), id: position.id.toLowerCase() };
 }
 
 export function createDeliveryLogService(db: Kysely<DB>, clock: Clock, testSender: TestWebhookSender): DeliveryLogService {
@@ -99,15 +105,16 @@ export function createDeliveryLogService(db: Kysely<DB>, clock: Clock, testSende
 
   return {
     async list(workspaceId, query) {
+      const names = query.argumentNames ?? { first: 'first', after: 'after' };
       const first = query.first ?? DEFAULT_PAGE;
       if (!Number.isInteger(first) || first < 1 || first > MAX_PAGE) {
-        throw invalidInput('first', `must be an integer from 1 to ${MAX_PAGE}`);
+        throw invalidInput(names.first, `must be an integer from 1 to ${MAX_PAGE}`);
       }
       const status = query.status ?? undefined;
       if (status && !DELIVERY_STATUSES.includes(status)) {
         throw invalidInput('status', `must be one of ${DELIVERY_STATUSES.join(', ')}`);
       }
-      const after = query.after ? decodeDeliveryCursor(query.after) : undefined;
+      const after = query.after ? decodeDeliveryCursor(query.after, names.after) : undefined;
       await requireWebhook(workspaceId, query.webhookId);
       const filter = { workspaceId, webhookId: query.webhookId, status };
       const [rows, totalCount] = await Promise.all([
@@ -133,7 +140,7 @@ export function createDeliveryLogService(db: Kysely<DB>, clock: Clock, testSende
     },
 
     async recover(workspaceId, webhookId, since) {
-      if (Number.isNaN(since.getTime())) throw invalidInput('since', 'must be a date');
+      if (!isStorableInstant(since)) throw invalidInput('since', `must be a date ${INSTANT_RANGE}`);
       await requireWebhook(workspaceId, webhookId);
       return store.requeueDeliveries(db, { workspaceId, webhookId, onlyFailedSince: since }, clock.now());
     },

@@ -1,8 +1,6 @@
 import { Pool } from 'undici';
+import { ERROR_TEXT_LIMIT, RESPONSE_BODY_LIMIT, storableText, textFromBytes } from '../domain/stored-text.ts';
 import { createConnector, type Resolver } from './ssrf.ts';
-
-/** Only this much of a receiver's answer is read and kept; the rest is dropped. */
-export const RESPONSE_BODY_LIMIT = 4096;
 
 export interface SenderOptions {
   /** Whole-request timeout: connect, send, headers and the (capped) body. */
@@ -25,9 +23,9 @@ export interface OutgoingRequest {
 export interface SendResult {
   /** The answer's status, when one came. */
   statusCode: number | null;
-  /** First 4 KiB of the answer, as text. */
+  /** First 4 KiB of the answer, as text with NUL and invalid UTF-8 bytes escaped (see domain/stored-text.ts). */
   responseBody: string | null;
-  /** Why the attempt failed without an answer (network error, timeout, refused target). */
+  /** Why the attempt failed without an answer (network error, timeout, refused target), as storable text. */
   error: string | null;
   retryAfter: string | undefined;
   durationMs: number;
@@ -96,7 +94,8 @@ export class Sender {
     } catch (error) {
       const reason = controller.signal.aborted ? controller.signal.reason : error;
       if (reason === STOPPING) return result({ error: 'worker stopping', abortedByStop: true });
-      return result({ error: describeError(reason) });
+      // Parser errors can quote what the receiver sent: the text is escaped like an answer.
+      return result({ error: storableText(describeError(reason), ERROR_TEXT_LIMIT) });
     } finally {
       clearTimeout(timer);
       this.inFlight.delete(controller);
@@ -146,7 +145,7 @@ async function readCapped(body: AsyncIterable<Buffer> & { destroy(): void }): Pr
     // Leaving the loop destroys the stream: the rest of a large answer is never read.
     if (size >= RESPONSE_BODY_LIMIT) break;
   }
-  return new TextDecoder().decode(Buffer.concat(chunks).subarray(0, RESPONSE_BODY_LIMIT));
+  return textFromBytes(Buffer.concat(chunks).subarray(0, RESPONSE_BODY_LIMIT));
 }
 
 function describeError(error: unknown): string {

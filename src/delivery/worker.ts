@@ -4,6 +4,7 @@ import type { Config } from '../config.ts';
 import type { Clock } from '../domain/clock.ts';
 import { nextAttemptAt, parseRetryAfter } from '../domain/retry.ts';
 import { signatureHeaders } from '../domain/signing.ts';
+import { ERROR_TEXT_LIMIT, storableText } from '../domain/stored-text.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { Database } from '../storage/database.ts';
 import {
@@ -14,7 +15,6 @@ import {
   markWebhooksHealthy,
   nextDueAt,
   releaseLeases,
-  settleAttempts,
   type ClaimedDelivery,
   type Lease,
   type SettledAttempt,
@@ -23,6 +23,7 @@ import { DELIVERY_CHANNEL, dispatchFanouts, NEW_DELIVERIES_ONLY, NEW_EVENTS } fr
 import { createSecretBox } from '../webhooks/secret-box.ts';
 import { openSigningSecrets } from '../webhooks/secrets.ts';
 import { deliveryBody } from './payload.ts';
+import { settleWithFallbacks } from './settle-attempts.ts';
 import { BatchBuffer } from './settle-buffer.ts';
 import { Sender } from './sender.ts';
 import { startHeartbeat, type HeartbeatLoop } from './heartbeat.ts';
@@ -420,7 +421,7 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
           durationMs: endedAt.getTime() - startedAt.getTime(),
           statusCode: null,
           responseBody: null,
-          error: error instanceof Error ? error.message : String(error),
+          error: storableText(error instanceof Error ? error.message : String(error), ERROR_TEXT_LIMIT),
           requestHeaders: null,
           status: next ? 'PENDING' : 'FAILED',
           nextAttemptAt: next,
@@ -429,21 +430,10 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
     }
   }
 
-  async function settle(batch: Finished[], retries = 0): Promise<void> {
+  async function settle(batch: Finished[]): Promise<void> {
     const now = clock.now();
-    let settled: Set<string>;
-    try {
-      settled = await settleAttempts(db, batch.map((item) => item.attempt), now);
-    } catch (error) {
-      if (retries < 3 && !stopping) {
-        log.warn({ err: error, count: batch.length }, 'storing delivery attempts failed; retrying');
-        await new Promise((resolve) => setTimeout(resolve, 200 * (retries + 1)));
-        return settle(batch, retries + 1);
-      }
-      // Their leases will run out and the deliveries will be attempted again: at-least-once.
-      log.error({ err: error, count: batch.length }, 'storing delivery attempts failed');
-      return;
-    }
+    const attempts = batch.map((item) => item.attempt);
+    const settled = await settleWithFallbacks(db, attempts, now, { log, stopping: () => stopping });
     const healthy = new Set<string>();
     const gone = new Set<string>();
     const failing: Array<{ webhookId: string; at: Date }> = [];

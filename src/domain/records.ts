@@ -1,4 +1,5 @@
 import { invalidInput } from './errors.ts';
+import { requireStorableText } from './stored-text.ts';
 
 /**
  * The record objects (people, companies, opportunities): their fields, how input for them is validated,
@@ -143,7 +144,25 @@ function describe(value: unknown): string {
   return String(value);
 }
 
-/** An ISO 8601 date or date-time as a canonical ISO string, or undefined when it is not one (e.g. 2024-02-30). */
+/**
+ * The instants every store and format here can hold: PostgreSQL's timestamptz has no year 0 and JavaScript's ISO
+ * strings turn to six-digit years outside 0001 to 9999, which PostgreSQL cannot read.
+ */
+export const EARLIEST_INSTANT = Date.parse('0001-01-01T00:00:00.000Z');
+export const LATEST_INSTANT = Date.parse('9999-12-31T23:59:59.999Z');
+/** How the accepted range reads in error messages. */
+export const INSTANT_RANGE = 'from 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999Z';
+
+/** True when `date` is a valid instant inside the range every store holds. */
+export function isStorableInstant(date: Date): boolean {
+  const time = date.getTime();
+  return time >= EARLIEST_INSTANT && time <= LATEST_INSTANT;
+}
+
+/**
+ * An ISO 8601 date or date-time as a canonical ISO string, or undefined when it is not one (e.g. 2024-02-30) or
+ * falls outside the storable range (e.g. 0000-01-01, or 0001-01-01T00:00:00+01:00).
+ */
 export function parseIsoDateTime(value: string): string | undefined {
   const match = ISO_DATE_PATTERN.exec(value);
   if (!match) return undefined;
@@ -154,8 +173,8 @@ export function parseIsoDateTime(value: string): string | undefined {
   if (Number(hour) > 23 || Number(minute) > 59 || Number(second) > 59) return undefined;
   // A date without a zone is read as UTC, as GraphQL's DateTime and JSON dates usually mean.
   const zoned = match[7] || !match[4] ? value : `${value}Z`;
-  const time = Date.parse(zoned.replace(' ', 'T'));
-  return Number.isNaN(time) ? undefined : new Date(time).toISOString();
+  const date = new Date(Date.parse(zoned.replace(' ', 'T')));
+  return isStorableInstant(date) ? date.toISOString() : undefined;
 }
 
 /** Validates one field value; returns it in stored form (datetimes as ISO strings, ids lowercased). */
@@ -167,8 +186,7 @@ export function validateFieldValue(field: FieldSpec, value: unknown, path: strin
       if (typeof value !== 'string') throw invalidInput(path, `must be a string or null, not ${describe(value)}`);
       const maxLength = field.maxLength ?? SHORT_TEXT_MAX;
       if (value.length > maxLength) throw invalidInput(path, `must be at most ${maxLength} characters (got ${value.length})`);
-      // PostgreSQL text cannot hold NUL; refuse it here rather than fail in the database.
-      if (value.includes('\u0000')) throw invalidInput(path, 'must not contain the NUL character (\\u0000)');
+      requireStorableText(value, path);
       if (field.kind === 'email' && !EMAIL_PATTERN.test(value)) throw invalidInput(path, `must be an email address, not ${describe(value)}`);
       return value;
     }
@@ -182,11 +200,13 @@ export function validateFieldValue(field: FieldSpec, value: unknown, path: strin
       return value;
     case 'datetime': {
       if (value instanceof Date) {
-        if (Number.isNaN(value.getTime())) throw invalidInput(path, 'must be a valid date');
+        if (!isStorableInstant(value)) throw invalidInput(path, `must be a date ${INSTANT_RANGE}`);
         return value.toISOString();
       }
       const iso = typeof value === 'string' ? parseIsoDateTime(value) : undefined;
-      if (!iso) throw invalidInput(path, `must be an ISO 8601 date or date-time (e.g. 2024-03-04 or 2024-03-04T11:00:00Z), not ${describe(value)}`);
+      if (!iso) {
+        throw invalidInput(path, `must be an ISO 8601 date or date-time ${INSTANT_RANGE} (e.g. 2024-03-04 or 2024-03-04T11:00:00Z), not ${describe(value)}`);
+      }
       return iso;
     }
     case 'reference':

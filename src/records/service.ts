@@ -23,7 +23,7 @@ import { appendEvents, type NewEvent } from '../storage/events.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import * as store from '../storage/records.ts';
 import type { DB } from '../storage/schema.ts';
-import { decodeCursor, encodeCursor } from './cursor.ts';
+import { decodeCursor, encodeCursor } from '../domain/cursor.ts';
 
 export type { ObjectName, RecordData } from '../domain/records.ts';
 

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { invalidInput } from '../domain/errors.ts';
+import { requireStorableText } from '../domain/stored-text.ts';
 import type { SecretBox } from './secret-box.ts';
 
 /** After a rotation the previous secret still signs (a second signature) for this long, so receivers can switch over. */
@@ -26,6 +27,7 @@ export function validateGivenSecret(secret: string, field = 'secret'): string {
   if (secret.length < MIN_GIVEN_SECRET_LENGTH) throw invalidInput(field, `must be at least ${MIN_GIVEN_SECRET_LENGTH} characters`);
   if (secret.length > MAX_GIVEN_SECRET_LENGTH) throw invalidInput(field, `must be at most ${MAX_GIVEN_SECRET_LENGTH} characters`);
   if (/[\s\p{Cc}]/u.test(secret)) throw invalidInput(field, 'must not contain spaces or control characters');
+  requireStorableText(secret, field);
   if (secret.startsWith(STANDARD_SECRET_PREFIX)) {
     const encoded = secret.slice(STANDARD_SECRET_PREFIX.length);
     if (!BASE64.test(encoded) || Buffer.from(encoded, 'base64').length < MIN_STANDARD_KEY_BYTES) {

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import type { Clock } from '../domain/clock.ts';
 import { invalidInput, notFound, SwitchboardError } from '../domain/errors.ts';
+import { requireStorableText } from '../domain/stored-text.ts';
 import { DEFAULT_OPERATIONS, validateOperations } from '../domain/operations.ts';
 import { normaliseTargetUrl, type TargetUrlRules } from '../domain/target-url.ts';
 import type { DB, WebhookStatus } from '../storage/schema.ts';
@@ -110,10 +111,11 @@ function toWebhook(row: store.WebhookRow, plainSecret: string | null = null): We
 }
 
 function validateDescription(description: string | null, field: string): string | null {
-  if (description !== null && description.length > MAX_DESCRIPTION_LENGTH) {
+  if (description === null) return null;
+  if (description.length > MAX_DESCRIPTION_LENGTH) {
     throw invalidInput(field, `must be at most ${MAX_DESCRIPTION_LENGTH} characters (got ${description.length})`);
   }
-  return description;
+  return requireStorableText(description, field);
 }
 
 function validateStatus(status: string, field: string): WebhookStatus {

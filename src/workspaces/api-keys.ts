@@ -1,6 +1,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { invalidInput, notFound } from '../domain/errors.ts';
+import { requireStorableText } from '../domain/stored-text.ts';
 import type { Clock } from '../domain/clock.ts';
 import type { DB } from '../storage/schema.ts';
 import * as store from '../storage/workspaces.ts';
@@ -49,6 +50,7 @@ export function createWorkspaceService(db: Kysely<DB>, clock: Clock): WorkspaceS
 
     async createApiKey(workspaceId, name = '', plainKey = generateApiKey()) {
       if (name.length > 200) throw invalidInput('name', 'must be at most 200 characters');
+      requireStorableText(name, 'name');
       if (plainKey.length < 16) throw invalidInput('key', 'must be at least 16 characters');
       const keyHash = hashApiKey(plainKey);
       const row =

@@ -25,7 +25,7 @@ export const deliveriesModule: GraphQLModule = {
       durationMs: Int!
       "Null when no HTTP answer came (network error, timeout, refused target)."
       statusCode: Int
-      "The first 4 KiB of the answer's body."
+      "The first 4 KiB of the answer's body as text; a NUL byte, and each byte that is not valid UTF-8, reads as the escape \\\\xHH."
       responseBody: String
       error: String
       "The headers sent with this attempt (signatures included; never the secret)."

@@ -1,3 +1,4 @@
+import { INSTANT_RANGE, parseIsoDateTime } from '../../domain/records.ts';
 import { GraphQLError, GraphQLScalarType, Kind } from './graphql-runtime.ts';
 
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -19,25 +20,15 @@ export const UUID = new GraphQLScalarType({
   parseLiteral: (ast) => parseUuid(ast.kind === Kind.STRING ? ast.value : undefined),
 });
 
-/** True when the date part names a real calendar day (Date.parse turns 2024-02-30 into March 1st). */
-function isRealCalendarDay(text: string): boolean {
-  const [year, month, day] = text.slice(0, 10).split('-').map(Number);
-  const date = new Date(Date.UTC(year, month - 1, day));
-  return date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
-}
-
 function parseDateTime(value: unknown): Date {
-  if (
-    typeof value !== 'string' ||
-    !/^\d{4}-\d{2}-\d{2}/.test(value) ||
-    Number.isNaN(Date.parse(value)) ||
-    !isRealCalendarDay(value)
-  ) {
-    throw new GraphQLError(`DateTime cannot represent ${JSON.stringify(value)}: expected ISO 8601, e.g. 2024-03-04T11:00:00Z`, {
-      extensions: { code: 'BAD_USER_INPUT' },
-    });
+  const iso = typeof value === 'string' ? parseIsoDateTime(value) : undefined;
+  if (!iso) {
+    throw new GraphQLError(
+      `DateTime cannot represent ${JSON.stringify(value)}: expected ISO 8601 ${INSTANT_RANGE}, e.g. 2024-03-04T11:00:00Z`,
+      { extensions: { code: 'BAD_USER_INPUT' } },
+    );
   }
-  return new Date(value);
+  return new Date(iso);
 }
 
 export const DateTime = new GraphQLScalarType({

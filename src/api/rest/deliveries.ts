@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { invalidInput } from '../../domain/errors.ts';
+import { INSTANT_RANGE, parseIsoDateTime } from '../../domain/records.ts';
 import type { DeliveryStatus } from '../../storage/schema.ts';
 import type { Services } from '../../services.ts';
 
@@ -24,6 +25,7 @@ export async function registerDeliveryRoutes(app: FastifyInstance, services: Ser
       status: request.query.status?.toUpperCase() as DeliveryStatus | undefined,
       first: parseLimit(request.query.limit),
       after: request.query.cursor,
+      argumentNames: { first: 'limit', after: 'cursor' },
     });
     return {
       data: { webhookDeliveries: page.edges.map((edge) => edge.node) },
@@ -45,12 +47,12 @@ export async function registerDeliveryRoutes(app: FastifyInstance, services: Ser
   });
 
   app.post('/rest/webhooks/:id/recover', async (request: FastifyRequest<{ Params: { id: string }; Body: { since?: unknown } }>) => {
-    const since = request.body?.since;
-    if (typeof since !== 'string' || Number.isNaN(Date.parse(since))) {
-      throw invalidInput('since', 'must be an ISO 8601 date, e.g. 2024-03-04T11:00:00Z');
-    }
-    const queued = await log.recover(workspace(request), request.params.id, new Date(since));
-    return { data: { recoverWebhook: { webhookId: request.params.id, since: new Date(since), queued } } };
+    const given = request.body?.since;
+    const iso = typeof given === 'string' ? parseIsoDateTime(given) : undefined;
+    if (!iso) throw invalidInput('since', `must be an ISO 8601 date ${INSTANT_RANGE}, e.g. 2024-03-04T11:00:00Z`);
+    const since = new Date(iso);
+    const queued = await log.recover(workspace(request), request.params.id, since);
+    return { data: { recoverWebhook: { webhookId: request.params.id, since, queued } } };
   });
 
   app.get('/rest/webhooks/:id/stats', async (request: FastifyRequest<{ Params: { id: string } }>) => ({
