@@ -165,7 +165,7 @@ describe.each(DATABASE_KINDS)('settling a batch with a row the database refuses,
     await insertSampleEvents(db, poisoned, 2);
     await insertSampleEvents(db, bystander, 3);
     const now = new Date();
-    const claimed = await claimDueDeliveries(db, { leaseToken: randomUUID(), now, leaseUntil: new Date(now.getTime() + 60_000), limit: 10 });
+    const claimed = await claimDueDeliveries(db, { leaseToken: randomUUID(), workerId: randomUUID(), now, leaseUntil: new Date(now.getTime() + 60_000), limit: 10 });
     expect(claimed).toHaveLength(5);
 
     const retryAt = new Date(now.getTime() + 3_600_000);
