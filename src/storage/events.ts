@@ -126,6 +126,8 @@ export interface DispatchClaim {
   limit: number;
   /** At most this many per webhook (its endpoint's slots). */
   perWebhookLimit: number;
+  /** Webhooks whose endpoint holds some already: at most the room each has left instead of perWebhookLimit. */
+  roomLeft?: Map<string, number>;
   /** Webhooks whose endpoint is full in this worker: their rows are left for a later claim. */
   excludeWebhookIds: string[];
 }
@@ -165,13 +167,16 @@ export async function dispatchFanouts(db: Kysely<DB>, limit: number, claim?: Dis
     matched AS (
       SELECT e.workspace_id, w.id AS webhook_id, e.id AS event_id, e.operation, e.created_at,
              w.id = ANY(${claim?.excludeWebhookIds ?? []}::uuid[])
-               OR row_number() OVER (PARTITION BY w.id ORDER BY e.created_at, e.id) > ${claim?.perWebhookLimit ?? 0}
+               OR row_number() OVER (PARTITION BY w.id ORDER BY e.created_at, e.id)
+                  > COALESCE(room.room_left, ${claim?.perWebhookLimit ?? 0})
                AS held_back
       FROM taken t
       JOIN events e ON e.id = t.event_id
       CROSS JOIN LATERAL unnest(t.webhook_ids) AS matched(webhook_id)
       -- A webhook row removed since the write (not a soft delete) has nothing left to deliver to.
       JOIN webhooks w ON w.id = matched.webhook_id
+      LEFT JOIN unnest(${[...(claim?.roomLeft?.keys() ?? [])]}::uuid[], ${[...(claim?.roomLeft?.values() ?? [])]}::int[])
+        AS room(webhook_id, room_left) ON room.webhook_id = w.id
     ),
     created AS (
       INSERT INTO deliveries (id, workspace_id, webhook_id, event_id, operation, status, next_attempt_at, lease_token,
