@@ -3,7 +3,7 @@ import { classifyAttempt, type AttemptAnswer } from '../domain/attempt-outcome.t
 import type { Clock } from '../domain/clock.ts';
 import { ERROR_TEXT_LIMIT, storableText } from '../domain/stored-text.ts';
 import type { Metrics } from '../observability/metrics.ts';
-import type { ClaimedDelivery } from '../storage/deliveries.ts';
+import type { ClaimedDelivery } from '../storage/queue/index.ts';
 import type { SecretBox } from '../webhooks/secret-box.ts';
 import type { Sender } from './sender.ts';
 import type { FinishedAttempt } from './settler.ts';

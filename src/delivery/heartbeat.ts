@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../domain/clock.ts';
 import type { Database } from '../storage/database.ts';
-import { heartbeat, listWorkers, registerWorker, releaseDeadWorkers, unregisterWorker } from '../storage/worker-heartbeats.ts';
+import { heartbeat, listWorkers, registerWorker, releaseDeadWorkers, unregisterWorker } from '../storage/queue/index.ts';
 
 /** Workers of this process that have not stopped: on an embedded database, every other one is dead. */
 const liveInThisProcess = new Set<string>();

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../domain/clock.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { Database } from '../storage/database.ts';
-import { disableWebhooks, markWebhooksFailing, markWebhooksHealthy, type SettledAttempt } from '../storage/deliveries.ts';
+import { disableWebhooks, markWebhooksFailing, markWebhooksHealthy, type SettledAttempt } from '../storage/queue/index.ts';
 import { settleWithFallbacks } from './settle-attempts.ts';
 
 /** One finished attempt, with what the webhook's health needs. */

@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { DB, DeliveryStatus } from './schema.ts';
-import { DELIVERY_CHANNEL, NEW_DELIVERIES_ONLY } from './events.ts';
+import { DELIVERY_CHANNEL, NEW_DELIVERIES_ONLY } from './queue/index.ts';
 
 export interface DeliveryRow {
   id: string;

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { settleWithFallbacks } from '../../src/delivery/settle-attempts.ts';
-import { claimDueDeliveries, type SettledAttempt } from '../../src/storage/deliveries.ts';
+import { claimDueDeliveries, type SettledAttempt } from '../../src/storage/queue/index.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { createTestDatabase, DATABASE_KINDS, type TestDatabase } from '../helpers/databases.ts';
 import { insertSampleEvents, insertWebhookRow, insertWorkspaceRow } from '../helpers/fixtures.ts';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { claimDueDeliveries, nextDueAt, pendingWebhooks, pickDuePerWebhook, type ClaimedDelivery } from '../../src/storage/deliveries.ts';
+import { claimDueDeliveries, nextDueAt, pendingWebhooks, pickDuePerWebhook, type ClaimedDelivery } from '../../src/storage/queue/index.ts';
 import { createTestDatabase, DATABASE_KINDS, type TestDatabase } from '../helpers/databases.ts';
 import { insertSampleEvents, insertWebhookRow, insertWorkspaceRow } from '../helpers/fixtures.ts';
 

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { appendEvents, DELIVERY_CHANNEL, dispatchFanouts, NEW_DELIVERIES_ONLY, type NewEvent } from '../../src/storage/events.ts';
+import { appendEvents, type NewEvent } from '../../src/storage/events.ts';
+import { DELIVERY_CHANNEL, dispatchFanouts, NEW_DELIVERIES_ONLY } from '../../src/storage/queue/index.ts';
 import { createTestDatabase, DATABASE_KINDS, type TestDatabase } from '../helpers/databases.ts';
 import { insertWorkspaceRow } from '../helpers/fixtures.ts';
 

@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
-import { DELIVERY_CHANNEL, NEW_DELIVERIES_ONLY } from './events.ts';
-import type { DB } from './schema.ts';
+import type { DB } from '../schema.ts';
+import { DELIVERY_CHANNEL, NEW_DELIVERIES_ONLY } from './notify.ts';
 
 /** Adds (or brings back) a worker's row, seen now. */
 export async function registerWorker(db: Kysely<DB>, workerId: string, now: Date): Promise<void> {
