@@ -63,6 +63,8 @@ export class FetchLoop {
   /** Endpoints that were full when the loop went idle: a slot of theirs freeing wakes it. */
   private idleFull = new Set<string>();
   private running: Promise<void> | undefined;
+  private dueTimer: NodeJS.Timeout | undefined;
+  private dueTimerAt = Infinity;
 
   constructor(
     private readonly source: WorkSource,
@@ -84,6 +86,7 @@ export class FetchLoop {
   /** Ends the loop; resolves when the statement it was in has returned. */
   async stop(): Promise<void> {
     this.setMode('STOPPED');
+    clearTimeout(this.dueTimer);
     this.signal.wake();
     await this.running;
   }
@@ -92,6 +95,21 @@ export class FetchLoop {
   wantClaim(): void {
     this.claimWanted = true;
     this.signal.wake();
+  }
+
+  /** Something comes due at `at` (a retry this worker scheduled): claim then; only the earliest such time is kept. */
+  wantClaimAt(at: Date): void {
+    const delay = at.getTime() - this.options.clock.now().getTime();
+    if (delay <= 0) return this.wantClaim();
+    if (at.getTime() >= this.dueTimerAt || this.stopped) return;
+    clearTimeout(this.dueTimer);
+    this.dueTimerAt = at.getTime();
+    this.dueTimer = setTimeout(() => {
+      this.dueTimer = undefined;
+      this.dueTimerAt = Infinity;
+      this.wantClaim();
+    }, delay);
+    this.dueTimer.unref();
   }
 
   /** Ends an idle wait without asking for anything: the wait's end itself looks for both kinds of work. */

@@ -78,14 +78,12 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
   let stopping = false;
   let heartbeatLoop: HeartbeatLoop | undefined;
   let unlisten: (() => Promise<void>) | undefined;
-  let dueTimer: NodeJS.Timeout | undefined;
-  let dueTimerAt = Infinity;
   let drained: (() => void) | undefined;
   /** Where the next claim around full endpoints starts its round of webhooks. */
   let lastServedWebhookId: string | null = null;
 
   const settler = new BatchBuffer<FinishedAttempt>(
-    createSettler({ database, clock, log, metrics, disableAfterMs: config.disableAfterMs, stopping: () => stopping, retryDueAt: wakeAt }),
+    createSettler({ database, clock, log, metrics, disableAfterMs: config.disableAfterMs, stopping: () => stopping, retryDueAt: (at) => loop.wantClaimAt(at) }),
     SETTLE_BATCH,
     SETTLE_DELAY_MS,
   );
@@ -128,20 +126,6 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
     clock, lowWater: Math.max(1, Math.min(CLAIM_BATCH, Math.floor(config.maxInFlight / 4))),
     idlePollMs: IDLE_POLL_MS, recheckDueMs: RECHECK_DUE_MS, held: () => slots.total,
   });
-
-  function wakeAt(at: Date): void {
-    const delay = at.getTime() - clock.now().getTime();
-    if (delay <= 0) return loop.wantClaim();
-    if (at.getTime() >= dueTimerAt) return;
-    clearTimeout(dueTimer);
-    dueTimerAt = at.getTime();
-    dueTimer = setTimeout(() => {
-      dueTimer = undefined;
-      dueTimerAt = Infinity;
-      loop.wantClaim();
-    }, delay);
-    dueTimer.unref();
-  }
 
   /** Hands claimed deliveries to their endpoints (ending those whose webhook went inactive). */
   async function enqueue(claimed: ClaimedDelivery[]): Promise<void> {
@@ -232,7 +216,6 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
       stopping = true;
       await unlisten?.().catch(() => {});
       await loop.stop();
-      clearTimeout(dueTimer);
       for (const delivery of slots.takeAllWaiting()) releaser.add(leaseOf(delivery));
       if (slots.total > 0) {
         const allDone = new Promise<void>((resolve) => (drained = resolve));

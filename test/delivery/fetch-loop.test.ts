@@ -87,6 +87,19 @@ describe('FetchLoop', () => {
     await loop.stop();
   });
 
+  it('claims again when a retry it was told about comes due', async () => {
+    const scripted = scriptedSource({ claims: [], dispatches: [] });
+    const loop = scripted.attach(new FetchLoop(scripted.source, options()));
+    void loop.start();
+    await scripted.idle;
+    const told = performance.now();
+    loop.wantClaimAt(new Date(Date.now() + 50));
+    loop.wantClaimAt(new Date(Date.now() + 60_000)); // later than the one kept: ignored
+    while (scripted.calls.filter((call) => call.startsWith('claim')).length < 2) await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(performance.now() - told).toBeGreaterThanOrEqual(45);
+    await loop.stop();
+  });
+
   it('refuses a transition out of STOPPED and ends without another statement', async () => {
     const scripted = scriptedSource({ claims: [], dispatches: [] });
     const loop = scripted.attach(new FetchLoop(scripted.source, options()));
