@@ -92,6 +92,8 @@ export interface Config {
   deliveryTimeoutMs: number;
   /** How long a claimed delivery stays reserved for its worker; then another worker may claim it (crash recovery). */
   leaseMs: number;
+  /** How often a worker refreshes its heartbeat; one silent for 4 of these is dead and its leases are released. */
+  heartbeatMs: number;
   /** Requests in flight per worker process, overall and per endpoint (webhook). */
   maxInFlight: number;
   maxInFlightPerEndpoint: number;
@@ -212,6 +214,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     retryScheduleMs: parseDurationList(env.SWITCHBOARD_RETRY_SCHEDULE || '1m,5m,15m,1h,6h', 'SWITCHBOARD_RETRY_SCHEDULE'),
     deliveryTimeoutMs: parseDuration(env.SWITCHBOARD_DELIVERY_TIMEOUT || '30s', 'SWITCHBOARD_DELIVERY_TIMEOUT'),
     leaseMs: 0, // set below: its default depends on the timeout
+    heartbeatMs: parseDuration(env.SWITCHBOARD_HEARTBEAT || '2s', 'SWITCHBOARD_HEARTBEAT'),
     maxInFlight: parsePositiveInteger(env.SWITCHBOARD_MAX_IN_FLIGHT || '1024', 'SWITCHBOARD_MAX_IN_FLIGHT'),
     maxInFlightPerEndpoint: parsePositiveInteger(
       env.SWITCHBOARD_MAX_IN_FLIGHT_PER_ENDPOINT || '32',
@@ -275,5 +278,6 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
   if (config.leaseMs < config.deliveryTimeoutMs + 1_000) {
     throw new Error(`SWITCHBOARD_LEASE: must be at least 1s longer than SWITCHBOARD_DELIVERY_TIMEOUT (${config.deliveryTimeoutMs} ms)`);
   }
+  if (config.heartbeatMs < 100) throw new Error('SWITCHBOARD_HEARTBEAT: must be at least 100ms');
   return { ...config, ...overrides };
 }

@@ -5,6 +5,7 @@ import {
   type Figure, type Scale, type Sink,
 } from '../harness.ts';
 import type { Database } from '../../src/storage/database.ts';
+import { BullmqPeer } from '../peer-bullmq.ts';
 import { sampleBody } from './throughput.ts';
 
 const TICK_MS = 20;
@@ -54,6 +55,26 @@ export async function latency(database: Database, sink: Sink, scale: Scale): Pro
   const rawArrivals = await sink.arrivals();
   const raw = summary([...sentAt].map(([id, at]) => rawArrivals.get(id)! - at));
 
+  // The BullMQ peer at the same rate: from addBulk resolving (Redis has the jobs) to the sink receiving them.
+  const peer = await BullmqPeer.start(sink);
+  await sink.reset();
+  const peerWebhookId = crypto.randomUUID();
+  const peerWorkspaceId = crypto.randomUUID();
+  const enqueuedAt = new Map<string, number>();
+  try {
+    await steady(rate, seconds, async (count) => {
+      const events = sampleEvents(peerWorkspaceId, count);
+      await peer.enqueue(events, peerWebhookId, '/latency-peer');
+      const at = now();
+      for (const event of events) enqueuedAt.set(event.id, at);
+    });
+    await sink.waitFor(enqueuedAt.size, 60_000);
+  } finally {
+    await peer.stop();
+  }
+  const peerArrivals = await sink.arrivals();
+  const peerLatency = summary([...enqueuedAt].map(([id, at]) => peerArrivals.get(id)! - at));
+
   const workspaceId = await insertWorkspace(database, 'bench-latency');
   await insertWebhooks(database, workspaceId, sink.url('/latency'), 1);
   const worker = await startWorker(database);
@@ -79,6 +100,18 @@ export async function latency(database: Database, sink: Sink, scale: Scale): Pro
       unit: 'ms',
       baseline: { label: `raw POST ${key}`, value: raw[key] },
       target: key === 'p99' && rate >= 500 ? { text: '≤ 50 ms', met: measured.p99 <= 50 } : undefined,
+    });
+  }
+  for (const key of ['p50', 'p99'] as const) {
+    const ratio = measured[key] / peerLatency[key];
+    figures.push({
+      scenario: '2. Latency',
+      metric: `commit → sink at ${rate} events/s, ${key}, ÷ BullMQ peer (enqueued → sink)`,
+      value: measured[key],
+      unit: 'ms',
+      baseline: { label: `BullMQ peer ${key}`, value: peerLatency[key] },
+      ratio,
+      target: rate >= 500 ? { text: '≤ 1 × peer', met: ratio <= 1 } : undefined,
     });
   }
   return figures;

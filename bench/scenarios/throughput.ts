@@ -7,6 +7,7 @@ import {
   type Figure, type Scale, type Sink,
 } from '../harness.ts';
 import type { Database } from '../../src/storage/database.ts';
+import { peerThroughput } from '../peer-bullmq.ts';
 
 const IN_FLIGHT = 64;
 const INSERT_BATCH = 500;
@@ -62,6 +63,10 @@ export async function throughput(database: Database, sink: Sink, scale: Scale): 
   const raw = await rawRequestsPerSecond(sink, total, IN_FLIGHT, () => '/raw');
   const rawCpu = cpuSince(rawCpuBefore, sink);
 
+  // The peer runs right before ours, enqueueing the same events in the same batches inside its timed window.
+  const peerWorkspaceId = crypto.randomUUID();
+  const peer = await peerThroughput(sink, total, INSERT_BATCH, (count) => sampleEvents(peerWorkspaceId, count));
+
   const workspaceId = await insertWorkspace(database, 'bench-throughput');
   await insertWebhooks(database, workspaceId, sink.url('/pipeline'), 1);
   await sink.reset();
@@ -88,6 +93,7 @@ export async function throughput(database: Database, sink: Sink, scale: Scale): 
   const pipeline = total / seconds;
   const ratio = pipeline / raw;
   const target = database.kind === 'postgres' ? { text: '≥ 0.5 of raw', met: ratio >= 0.5 } : undefined;
+  const peerRatio = pipeline / peer;
   const perDelivery = (seconds: number) => ((seconds * 1000) / total).toFixed(3);
   const cpuFigures: Figure[] =
     rawCpu !== null && pipelineCpu !== null
@@ -116,6 +122,21 @@ export async function throughput(database: Database, sink: Sink, scale: Scale): 
       baseline: { label: 'raw', value: raw },
       ratio,
       target,
+    },
+    {
+      scenario: '1. Throughput',
+      metric: 'BullMQ peer: enqueue → job → sign → POST (one job per delivery, concurrency 64, undici, Redis without persistence)',
+      value: peer,
+      unit: 'deliveries/s',
+    },
+    {
+      scenario: '1. Throughput',
+      metric: 'pipeline ÷ BullMQ peer (deliveries/s, same run)',
+      value: pipeline,
+      unit: 'deliveries/s',
+      baseline: { label: 'BullMQ peer', value: peer },
+      ratio: peerRatio,
+      target: database.kind === 'postgres' ? { text: '≥ 1.5 × peer', met: peerRatio >= 1.5 } : undefined,
     },
     ...cpuFigures,
   ];

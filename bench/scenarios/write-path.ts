@@ -3,7 +3,7 @@
 import { sql } from 'kysely';
 import { startSwitchboard } from '../../src/server.ts';
 import type { Database } from '../../src/storage/database.ts';
-import { dispatchAllFanouts } from '../../src/storage/events.ts';
+import { dispatchAllFanouts } from '../../src/storage/queue/index.ts';
 import { benchConfig, insertWebhooks, now, percentile, silentLogger, type Figure, type Scale, type Sink } from '../harness.ts';
 
 const API_KEY = 'sb_bench_key_for_workspace_default_0001';

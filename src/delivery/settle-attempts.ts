@@ -1,12 +1,15 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
+import { Backoff } from '../domain/backoff.ts';
+import { systemClock } from '../domain/clock.ts';
 import { storableText } from '../domain/stored-text.ts';
 import type { DB } from '../storage/schema.ts';
-import { settleAttempts, type SettledAttempt } from '../storage/deliveries.ts';
+import { settleAttempts, type SettledAttempt } from '../storage/queue/index.ts';
 
 /** Rounds of storing again after the database itself failed (it went away, a deadlock), with pauses between. */
 const MAX_RETRIES = 3;
-const RETRY_PAUSE_MS = 200;
+/** Pauses of 200, 400 and 800 ms. */
+const RETRY_PAUSE_BASE_MS = 100;
 
 /**
  * SQLSTATE classes that say the database could not run the statement at all, whatever rows it carried:
@@ -56,6 +59,7 @@ export async function settleWithFallbacks(
   // Not stored yet; row by row, each leaves the front once stored.
   const remaining = [...attempts];
   let oneByOne = false;
+  const backoff = new Backoff(systemClock, RETRY_PAUSE_BASE_MS);
   for (let retries = 0; ; retries++) {
     try {
       if (!oneByOne) {
@@ -79,7 +83,7 @@ export async function settleWithFallbacks(
         return settled;
       }
       log.warn({ err: error, count: remaining.length }, 'storing delivery attempts failed; retrying');
-      await new Promise((resolve) => setTimeout(resolve, RETRY_PAUSE_MS * (retries + 1)));
+      await new Promise((resolve) => setTimeout(resolve, backoff.failed()));
     }
   }
 }

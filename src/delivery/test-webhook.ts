@@ -1,14 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Config } from '../config.ts';
 import type { Clock } from '../domain/clock.ts';
-import { buildPayload, serialisePayload } from '../domain/payload.ts';
 import { sampleEvent, sampleOperation } from '../domain/sample-events.ts';
-import { signatureHeaders } from '../domain/signing.ts';
 import type { AttemptRow } from '../storage/delivery-log.ts';
 import type { WebhookRow } from '../storage/webhooks.ts';
 import { createSecretBox } from '../webhooks/secret-box.ts';
-import { openSigningSecrets } from '../webhooks/secrets.ts';
 import { Sender } from './sender.ts';
+import { buildSignedRequest } from './signed-request.ts';
 import { SWITCHBOARD_VERSION } from './version.ts';
 
 /** The outcome of a test send, shaped like a stored delivery attempt (which it is not). */
@@ -38,14 +36,7 @@ export function createTestWebhookSender(config: Config, clock: Clock): TestWebho
       const operation = sampleOperation(requested, webhook.operations);
       const now = clock.now();
       const event = sampleEvent(operation, { eventId: randomUUID(), recordId: randomUUID(), workspaceId: webhook.workspaceId }, now);
-      const body = serialisePayload(buildPayload(event, webhook.id));
-      const headers = signatureHeaders({
-        secrets: openSigningSecrets(secretBox, webhook, now),
-        eventId: event.id,
-        timestamp: Math.floor(now.getTime() / 1000),
-        body,
-        version: SWITCHBOARD_VERSION,
-      });
+      const { body, headers } = buildSignedRequest(event, webhook, secretBox, now, SWITCHBOARD_VERSION);
       const result = await sender.send({ url: webhook.targetUrl, headers, body });
       return {
         number: 1,

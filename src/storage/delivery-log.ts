@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { DB, DeliveryStatus } from './schema.ts';
-import { DELIVERY_CHANNEL, NEW_DELIVERIES_ONLY } from './events.ts';
+import { DELIVERY_CHANNEL, NEW_DELIVERIES_ONLY } from './queue/index.ts';
 
 export interface DeliveryRow {
   id: string;
@@ -154,7 +154,7 @@ export async function requeueDeliveries(
   return db.transaction().execute(async (trx) => {
     let query = trx
       .updateTable('deliveries')
-      .set({ status: 'PENDING', next_attempt_at: now, lease_token: null, updated_at: now })
+      .set({ status: 'PENDING', next_attempt_at: now, lease_token: null, leased_by: null, updated_at: now })
       .where('workspace_id', '=', filter.workspaceId);
     if (filter.deliveryId) query = query.where('id', '=', filter.deliveryId);
     if (filter.webhookId) query = query.where('webhook_id', '=', filter.webhookId);

@@ -104,6 +104,8 @@ export interface DeliveriesTable {
   attempt_count: Generated<number>;
   next_attempt_at: NullableTimestamp;
   lease_token: string | null;
+  /** The worker holding the lease: released at once when that worker stops heartbeating. */
+  leased_by: string | null;
   last_attempt_at: NullableTimestamp;
   created_at: Timestamp;
   updated_at: Timestamp;
@@ -130,6 +132,13 @@ export interface DeliveryAttemptsTable {
   request_headers: ColumnType<Record<string, string> | null, string | null, string | null>;
 }
 
+/** One live worker process; a row not refreshed for a while belongs to a dead one. */
+export interface WorkerHeartbeatsTable {
+  worker_id: string;
+  started_at: Timestamp;
+  last_seen_at: Timestamp;
+}
+
 export interface DB {
   workspaces: WorkspacesTable;
   api_keys: ApiKeysTable;
@@ -142,4 +151,5 @@ export interface DB {
   deliveries: DeliveriesTable;
   delivery_attempts: DeliveryAttemptsTable;
   pending_fanouts: PendingFanoutsTable;
+  worker_heartbeats: WorkerHeartbeatsTable;
 }

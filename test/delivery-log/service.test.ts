@@ -8,7 +8,7 @@ import { loadConfig } from '../../src/config.ts';
 import { startRetention } from '../../src/delivery-log/retention.ts';
 import { createMetrics } from '../../src/observability/metrics.ts';
 import { queueFigures } from '../../src/storage/delivery-log.ts';
-import { DELIVERY_CHANNEL } from '../../src/storage/events.ts';
+import { DELIVERY_CHANNEL } from '../../src/storage/queue/index.ts';
 import { createTestDatabase, DATABASE_KINDS, type TestDatabase } from '../helpers/databases.ts';
 import { insertSampleEvents, insertWebhookRow, insertWorkspaceRow } from '../helpers/fixtures.ts';
 

@@ -31,6 +31,7 @@ describe('configuration', () => {
     expect(config.deliveryTimeoutMs).toBe(30_000);
     expect(config.retryScheduleMs).toHaveLength(5);
     expect(config.allowPrivateTargets).toBe(true);
+    expect(config.heartbeatMs).toBe(2_000);
   });
 
   it('disallows private targets in production unless told', () => {
@@ -63,5 +64,7 @@ describe('configuration', () => {
     expect(() => loadConfig({ DATABASE_URL: 'mysql://x' })).toThrow(/DATABASE_URL/);
     expect(() => loadConfig({ SWITCHBOARD_ALLOW_PRIVATE_TARGETS: 'maybe' })).toThrow(/SWITCHBOARD_ALLOW_PRIVATE_TARGETS/);
     expect(() => loadConfig({ SWITCHBOARD_DATA_DIR_LOCK_STALE: '200ms' })).toThrow(/SWITCHBOARD_DATA_DIR_LOCK_STALE: must be at least 1s/);
+    expect(() => loadConfig({ SWITCHBOARD_HEARTBEAT: 'often' })).toThrow(/SWITCHBOARD_HEARTBEAT/);
+    expect(() => loadConfig({ SWITCHBOARD_HEARTBEAT: '10ms' })).toThrow(/SWITCHBOARD_HEARTBEAT: must be at least 100ms/);
   });
 });

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { DB, WebhookStatus } from '../../src/storage/schema.ts';
-import { appendEvents, dispatchAllFanouts, type NewEvent } from '../../src/storage/events.ts';
+import { appendEvents, type NewEvent } from '../../src/storage/events.ts';
+import { dispatchAllFanouts } from '../../src/storage/queue/index.ts';
 
 /**
  * Inserts a webhook row straight into storage (plain secret), for tests of the delivery side that should not

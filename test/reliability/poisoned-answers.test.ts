@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { settleWithFallbacks } from '../../src/delivery/settle-attempts.ts';
-import { claimDueDeliveries, type SettledAttempt } from '../../src/storage/deliveries.ts';
+import { claimDueDeliveries, type SettledAttempt } from '../../src/storage/queue/index.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { createTestDatabase, DATABASE_KINDS, type TestDatabase } from '../helpers/databases.ts';
 import { insertSampleEvents, insertWebhookRow, insertWorkspaceRow } from '../helpers/fixtures.ts';
@@ -165,7 +165,7 @@ describe.each(DATABASE_KINDS)('settling a batch with a row the database refuses,
     await insertSampleEvents(db, poisoned, 2);
     await insertSampleEvents(db, bystander, 3);
     const now = new Date();
-    const claimed = await claimDueDeliveries(db, { leaseToken: randomUUID(), now, leaseUntil: new Date(now.getTime() + 60_000), limit: 10 });
+    const claimed = await claimDueDeliveries(db, { leaseToken: randomUUID(), workerId: randomUUID(), now, leaseUntil: new Date(now.getTime() + 60_000), limit: 10 });
     expect(claimed).toHaveLength(5);
 
     const retryAt = new Date(now.getTime() + 3_600_000);

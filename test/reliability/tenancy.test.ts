@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { typeDefs } from '../../src/api/graphql/schema.ts';
 import { startTestApp, type GraphQLResult, type TestApp } from '../helpers/app.ts';
 import { DATABASE_KINDS } from '../helpers/databases.ts';
-import { dispatchAllFanouts } from '../../src/storage/events.ts';
+import { dispatchAllFanouts } from '../../src/storage/queue/index.ts';
 
 interface Ids {
   webhook: string;

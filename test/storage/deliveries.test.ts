@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { claimDueDeliveries, nextDueAt, pendingWebhooks, pickDuePerWebhook, type ClaimedDelivery } from '../../src/storage/deliveries.ts';
+import { claimDueDeliveries, nextDueAt, pendingWebhooks, pickDuePerWebhook, type ClaimedDelivery } from '../../src/storage/queue/index.ts';
 import { createTestDatabase, DATABASE_KINDS, type TestDatabase } from '../helpers/databases.ts';
 import { insertSampleEvents, insertWebhookRow, insertWorkspaceRow } from '../helpers/fixtures.ts';
 
@@ -32,6 +32,7 @@ describe.each(DATABASE_KINDS)('claiming due deliveries around full endpoints on 
   function claim(limit: number, afterWebhookId: string | null, now = new Date()): Promise<ClaimedDelivery[]> {
     return claimDueDeliveries(test.database.db, {
       leaseToken: randomUUID(),
+      workerId: randomUUID(),
       now,
       leaseUntil: new Date(now.getTime() + 60_000),
       limit,
@@ -45,7 +46,7 @@ describe.each(DATABASE_KINDS)('claiming due deliveries around full endpoints on 
     await sql`ANALYZE deliveries`.execute(db);
     const now = new Date();
     const plans = [
-      await sql<Record<string, string>>`EXPLAIN ${pickDuePerWebhook({ now, leaseUntil: now, leaseToken: randomUUID(), limit: 200 }, [stuckId])}`.execute(db),
+      await sql<Record<string, string>>`EXPLAIN ${pickDuePerWebhook({ now, leaseUntil: now, leaseToken: randomUUID(), workerId: randomUUID(), limit: 200 }, [stuckId])}`.execute(db),
       await sql<Record<string, string>>`EXPLAIN ${pendingWebhooks()} SELECT min(first_due) FROM pending_webhooks`.execute(db),
     ].map((plan) => plan.rows.map((row) => Object.values(row)[0]).join('\n'));
     for (const plan of plans) {
@@ -92,6 +93,7 @@ describe.each(DATABASE_KINDS)('claiming due deliveries around full endpoints on 
     const now = new Date();
     const claimed = await claimDueDeliveries(test.database.db, {
       leaseToken: randomUUID(),
+      workerId: randomUUID(),
       now,
       leaseUntil: new Date(now.getTime() + 60_000),
       limit: 10,

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { appendEvents, DELIVERY_CHANNEL, dispatchFanouts, NEW_DELIVERIES_ONLY, type NewEvent } from '../../src/storage/events.ts';
+import { appendEvents, type NewEvent } from '../../src/storage/events.ts';
+import { DELIVERY_CHANNEL, dispatchFanouts, NEW_DELIVERIES_ONLY } from '../../src/storage/queue/index.ts';
 import { createTestDatabase, DATABASE_KINDS, type TestDatabase } from '../helpers/databases.ts';
 import { insertWorkspaceRow } from '../helpers/fixtures.ts';
 
@@ -132,7 +133,7 @@ describe.each(DATABASE_KINDS)('event outbox and fan-out on %s', (kind) => {
     const leaseUntil = new Date(Date.now() + 60_000);
     const leaseToken = randomUUID();
     // 12 new rows: `full` is excluded (its endpoint has no slot), at most 3 per webhook, 5 in all.
-    const done = await dispatchFanouts(test.database.db, 100, { leaseToken, leaseUntil, limit: 5, perWebhookLimit: 3, excludeWebhookIds: [full] });
+    const done = await dispatchFanouts(test.database.db, 100, { leaseToken, workerId: randomUUID(), leaseUntil, limit: 5, perWebhookLimit: 3, excludeWebhookIds: [full] });
     expect(done.fanouts).toBe(4);
     expect(done.deliveries).toBe(12);
     expect(done.claimed).toHaveLength(5);
@@ -166,7 +167,7 @@ describe.each(DATABASE_KINDS)('event outbox and fan-out on %s', (kind) => {
     await new Promise((resolve) => setTimeout(resolve, 100));
     let notified = 0;
     const unlisten = await test.database.listen(DELIVERY_CHANNEL, (payload) => payload === NEW_DELIVERIES_ONLY && notified++);
-    const claim = { leaseToken: randomUUID(), leaseUntil: new Date(Date.now() + 60_000), limit: 10, perWebhookLimit: 10, excludeWebhookIds: [] };
+    const claim = { leaseToken: randomUUID(), workerId: randomUUID(), leaseUntil: new Date(Date.now() + 60_000), limit: 10, perWebhookLimit: 10, excludeWebhookIds: [] };
     const done = await dispatchFanouts(test.database.db, 100, claim);
     expect(done.claimed.map((delivery) => delivery.eventId)).toEqual([created.id]);
     await new Promise((resolve) => setTimeout(resolve, 100));
