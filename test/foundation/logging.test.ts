@@ -123,7 +123,7 @@ describe('switchboard serve with its output going to a pipe', () => {
       await receiver.close();
     }
 
-    const banner = stdout.match(/Switchboard is running on [^\n]*\nUI: [^\n]*\nGraphQL: [^\n]*\nThe API key from SWITCHBOARD_API_KEY [^\n]*\n/);
+    const banner = stdout.match(/Switchboard is running on [^\n]*\nUI: [^\n]*\nGraphQL: [^\n]*\nPrivate targets allowed: [^\n]*\nThe API key from SWITCHBOARD_API_KEY [^\n]*\n/);
     expect(banner, stdout).not.toBeNull();
     const logLines = stdout.replace(banner![0], '').split('\n').filter(Boolean);
     const entries = logLines.map((line) => JSON.parse(line) as { level: number; msg: string });
