@@ -174,6 +174,8 @@ export interface WebhookStatsRow {
   p95LatencyMs: number | null;
   lastSuccessAt: Date | null;
   lastFailureAt: Date | null;
+  /** Events that matched the operations but not the webhook's filter or fields, counted by the hour from `since`'s. */
+  filtered: number;
 }
 
 /** Attempt figures of one webhook since a time: an attempt succeeded when it got a 2xx answer. */
@@ -195,6 +197,10 @@ export async function webhookAttemptStats(db: Kysely<DB>, webhookId: string, sin
     FROM delivery_attempts
     WHERE webhook_id = ${webhookId} AND started_at >= ${since}
   `.execute(db);
+  const filtered = await sql<{ filtered: string | null }>`
+    SELECT sum(filtered) AS filtered FROM webhook_filtered_counts
+    WHERE webhook_id = ${webhookId} AND hour >= date_trunc('hour', ${since}::timestamptz)
+  `.execute(db);
   const row = result.rows[0];
   const sent = Number(row?.sent ?? 0);
   const succeeded = Number(row?.succeeded ?? 0);
@@ -206,7 +212,17 @@ export async function webhookAttemptStats(db: Kysely<DB>, webhookId: string, sin
     p95LatencyMs: row?.p95 ?? null,
     lastSuccessAt: row?.last_success ?? null,
     lastFailureAt: row?.last_failure ?? null,
+    filtered: Number(filtered.rows[0]?.filtered ?? 0),
   };
+}
+
+/** Removes the screened-out tallies of hours that ended before `cutoff`. */
+export async function deleteFilteredCountsBefore(db: Kysely<DB>, cutoff: Date): Promise<number> {
+  const result = await db
+    .deleteFrom('webhook_filtered_counts')
+    .where('hour', '<', new Date(cutoff.getTime() - 3_600_000))
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
 }
 
 export interface QueueFigures {

@@ -81,6 +81,10 @@ export interface WebhooksTable {
   previous_secret_expires_at: NullableTimestamp;
   status: Generated<WebhookStatus>;
   failing_since: NullableTimestamp;
+  /** A record filter (contract §10) as the caller gave it; null: every record. */
+  filter: ColumnType<unknown | null, string | null | undefined, string | null>;
+  /** For updated events: the field names one must touch; null: any change. */
+  fields: string[] | null;
   created_at: Timestamp;
   updated_at: Timestamp;
   deleted_at: NullableTimestamp;
@@ -113,7 +117,16 @@ export interface DeliveriesTable {
 export interface PendingFanoutsTable {
   event_id: string;
   webhook_ids: string[];
+  /** Webhooks whose operations matched but whose filter or fields screened the event out (for their tally). */
+  filtered_webhook_ids: string[] | null;
   created_at: Date;
+}
+
+/** Events screened out per webhook and hour. */
+export interface WebhookFilteredCountsTable {
+  webhook_id: string;
+  hour: Timestamp;
+  filtered: ColumnType<string, number, number>;
 }
 
 export interface DeliveryAttemptsTable {
@@ -142,4 +155,5 @@ export interface DB {
   deliveries: DeliveriesTable;
   delivery_attempts: DeliveryAttemptsTable;
   pending_fanouts: PendingFanoutsTable;
+  webhook_filtered_counts: WebhookFilteredCountsTable;
 }

@@ -13,6 +13,10 @@ export interface WebhookRow {
   previousSecretExpiresAt: Date | null;
   status: WebhookStatus;
   failingSince: Date | null;
+  /** The record filter as the caller gave it (parsed JSON); null: every record. */
+  filter: unknown | null;
+  /** For updated events: the field names one must touch; null: any change. */
+  fields: string[] | null;
   createdAt: Date;
   updatedAt: Date;
   deletedAt: Date | null;
@@ -29,12 +33,17 @@ const webhookColumns = [
   'previous_secret_expires_at as previousSecretExpiresAt',
   'status',
   'failing_since as failingSince',
+  'filter',
+  'fields',
   'created_at as createdAt',
   'updated_at as updatedAt',
   'deleted_at as deletedAt',
 ] as const;
 
-export type NewWebhookRow = Pick<WebhookRow, 'id' | 'workspaceId' | 'targetUrl' | 'operations' | 'description' | 'secret' | 'createdAt'>;
+export type NewWebhookRow = Pick<
+  WebhookRow,
+  'id' | 'workspaceId' | 'targetUrl' | 'operations' | 'description' | 'secret' | 'filter' | 'fields' | 'createdAt'
+>;
 
 /** Replaces the matching index rows of one webhook; call in the transaction that writes webhooks.operations. */
 async function writeOperationIndex(trx: Kysely<DB>, webhookId: string, workspaceId: string, operations: string[]): Promise<void> {
@@ -57,6 +66,8 @@ export async function insertWebhook(db: Kysely<DB>, row: NewWebhookRow): Promise
         operations: row.operations,
         description: row.description,
         secret: row.secret,
+        filter: row.filter === null ? null : JSON.stringify(row.filter),
+        fields: row.fields,
         status: 'ACTIVE',
         created_at: row.createdAt,
         updated_at: row.createdAt,
@@ -104,6 +115,10 @@ export interface WebhookChanges {
   status?: WebhookStatus;
   /** Replaces the secret; the previous one is dropped at once. */
   secret?: string;
+  /** A new record filter (null clears it). */
+  filter?: unknown | null;
+  /** A new fields list (null clears it). */
+  fields?: string[] | null;
   /** With status ACTIVE: when the webhook was DISABLED, forget when it started failing (its failure window starts afresh). */
   resetFailingSinceIfDisabled?: boolean;
 }
@@ -125,6 +140,8 @@ export async function updateWebhook(
         ...(changes.operations !== undefined ? { operations: changes.operations } : {}),
         ...(changes.description !== undefined ? { description: changes.description } : {}),
         ...(changes.status !== undefined ? { status: changes.status } : {}),
+        ...(changes.filter !== undefined ? { filter: changes.filter === null ? null : JSON.stringify(changes.filter) } : {}),
+        ...(changes.fields !== undefined ? { fields: changes.fields } : {}),
         ...(changes.secret !== undefined ? { secret: changes.secret, previous_secret: null, previous_secret_expires_at: null } : {}),
         ...(changes.resetFailingSinceIfDisabled
           ? { failing_since: sql<Date | null>`CASE WHEN status = 'DISABLED' THEN NULL ELSE failing_since END` }
@@ -221,6 +238,39 @@ export function matchingWebhookIdsQuery(db: Kysely<DB>, workspaceId: string, can
 export async function findMatchingWebhookIds(db: Kysely<DB>, workspaceId: string, candidates: string[]): Promise<string[]> {
   const rows = await matchingWebhookIdsQuery(db, workspaceId, candidates).execute();
   return rows.map((row) => row.id);
+}
+
+/** A matching webhook with its screen (contract §10): the filter as JSON text and the fields list. */
+export interface MatchedWebhook {
+  id: string;
+  filterJson: string | null;
+  fields: string[] | null;
+}
+
+/** matchingWebhookIdsQuery with each webhook's screen, read by the same primary-key probe. */
+export function matchingWebhooksQuery(db: Kysely<DB>, workspaceId: string, candidates: string[]) {
+  return db
+    .selectFrom('webhook_operations as o')
+    .innerJoinLateral(
+      (eb) =>
+        eb
+          .selectFrom('webhooks as w')
+          .select(['w.id', sql<string | null>`w.filter::text`.as('filterJson'), 'w.fields'])
+          .whereRef('w.id', '=', 'o.webhook_id')
+          .where('w.status', '=', 'ACTIVE')
+          .where('w.deleted_at', 'is', null)
+          .offset(0)
+          .as('live'),
+      (join) => join.onTrue(),
+    )
+    .select(['live.id', 'live.filterJson', 'live.fields'])
+    .distinct()
+    .where('o.workspace_id', '=', workspaceId)
+    .where('o.operation', 'in', candidates);
+}
+
+export async function findMatchingWebhooks(db: Kysely<DB>, workspaceId: string, candidates: string[]): Promise<MatchedWebhook[]> {
+  return matchingWebhooksQuery(db, workspaceId, candidates).execute();
 }
 
 /** The plan PostgreSQL chooses for the matching lookup, as text lines (for tests and diagnostics). */

@@ -6,6 +6,7 @@ import type { Clock } from '../domain/clock.ts';
 import { invalidInput, notFound, SwitchboardError } from '../domain/errors.ts';
 import { DEFAULT_OPERATIONS, validateOperations } from '../domain/operations.ts';
 import { normaliseTargetUrl, type TargetUrlRules } from '../domain/target-url.ts';
+import { validateWebhookFields, validateWebhookFilter } from '../domain/webhook-screen.ts';
 import type { DB, WebhookStatus } from '../storage/schema.ts';
 import * as store from '../storage/webhooks.ts';
 import { createSecretBox, type SecretBox } from './secret-box.ts';
@@ -28,6 +29,10 @@ export interface Webhook {
   description: string | null;
   secret: string | null;
   status: WebhookStatus;
+  /** A record filter (contract §10) as given; null: every record. */
+  filter: unknown | null;
+  /** For updated events: deliver only when one of these fields changed; null: any change. */
+  fields: string[] | null;
   createdAt: Date;
   updatedAt: Date;
   deletedAt: Date | null;
@@ -42,6 +47,9 @@ export interface CreateWebhookInput {
   description?: string | null;
   /** Generated when absent or empty. */
   secret?: string | null;
+  /** A record filter in the list filter grammar (contract §9), checked against the operations' objects. */
+  filter?: unknown;
+  fields?: string[] | null;
 }
 
 /** The changeable fields (Twenty's `WebhookUpdateInput`). Null means "leave as is", except description (null clears it). */
@@ -51,6 +59,10 @@ export interface WebhookFieldChanges {
   description?: string | null;
   /** Replaces the secret at once; the previous one stops signing (use rotation for a grace period). Empty means "keep". */
   secret?: string | null;
+  /** A new record filter; null clears it. */
+  filter?: unknown;
+  /** A new fields list; null clears it. */
+  fields?: string[] | null;
 }
 
 /** Flat fields (the seed's form), a nested `update` (Twenty's form), or both when they agree. */
@@ -103,6 +115,8 @@ function toWebhook(row: store.WebhookRow, plainSecret: string | null = null): We
     description: row.description,
     secret: plainSecret,
     status: row.status,
+    filter: row.filter,
+    fields: row.fields,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
     deletedAt: row.deletedAt,
@@ -128,7 +142,9 @@ function givenSecret(secret: string | null | undefined): string | undefined {
   return secret === null || secret === undefined || secret === '' ? undefined : secret;
 }
 
-const CHANGEABLE_FIELDS = ['targetUrl', 'operations', 'description', 'secret'] as const;
+const CHANGEABLE_FIELDS = ['targetUrl', 'operations', 'description', 'secret', 'filter', 'fields'] as const;
+/** Fields where null is a value (it clears them) rather than "leave as is". */
+const CLEARABLE_FIELDS: ReadonlySet<string> = new Set(['description', 'filter', 'fields']);
 
 /**
  * Merges the flat fields with the nested `update`. A field given in both places must agree, so a
@@ -141,8 +157,8 @@ function mergeChanges(input: UpdateWebhookInput): { changes: WebhookFieldChanges
   for (const key of CHANGEABLE_FIELDS) {
     const flat = input[key];
     const inner = nested[key];
-    const flatGiven = flat !== undefined && !(flat === null && key !== 'description');
-    const innerGiven = inner !== undefined && !(inner === null && key !== 'description');
+    const flatGiven = flat !== undefined && !(flat === null && !CLEARABLE_FIELDS.has(key));
+    const innerGiven = inner !== undefined && !(inner === null && !CLEARABLE_FIELDS.has(key));
     if (flatGiven && innerGiven && JSON.stringify(flat) !== JSON.stringify(inner)) {
       throw invalidInput(`update.${key}`, `differs from the top-level ${key}; give it in one place only`);
     }
@@ -204,6 +220,9 @@ export function createWebhookService(deps: WebhookServiceDeps): WebhookService {
       const description = validateDescription(input.description ?? null, 'description');
       const given = givenSecret(input.secret);
       const secret = given === undefined ? generateWebhookSecret() : validateGivenSecret(given);
+      const filter = input.filter ?? null;
+      validateWebhookFilter(filter, operations);
+      const fields = validateWebhookFields(input.fields, operations);
 
       const row = await store.insertWebhook(db, {
         id,
@@ -212,6 +231,8 @@ export function createWebhookService(deps: WebhookServiceDeps): WebhookService {
         operations,
         description,
         secret: secretBox.seal(secret),
+        filter,
+        fields,
         createdAt: clock.now(),
       });
       if (!row) throw new SwitchboardError('CONFLICT', `id: a webhook with id ${id} already exists`, 'id');
@@ -240,6 +261,16 @@ export function createWebhookService(deps: WebhookServiceDeps): WebhookService {
 
       if (!UUID_PATTERN.test(input.id)) throw notFound('webhook', input.id);
       const id = input.id.toLowerCase();
+      if (write.operations !== undefined || changes.filter !== undefined || changes.fields !== undefined) {
+        // A screen may only name fields of the objects the operations match, so a change to either checks both.
+        const current = requireFound(await store.findWebhook(db, workspaceId, id), id);
+        const operations = write.operations ?? current.operations;
+        const filter = changes.filter !== undefined ? changes.filter : current.filter;
+        validateWebhookFilter(filter, operations, fieldName('filter'));
+        const fields = validateWebhookFields(changes.fields !== undefined ? changes.fields : current.fields, operations, fieldName('fields'));
+        if (changes.filter !== undefined) write.filter = changes.filter;
+        if (changes.fields !== undefined) write.fields = fields;
+      }
       if (Object.keys(write).length === 0) return toWebhook(requireFound(await store.findWebhook(db, workspaceId, id), id));
       const row = await store.updateWebhook(db, workspaceId, id, write, clock.now());
       return toWebhook(requireFound(row, id));

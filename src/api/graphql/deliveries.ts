@@ -95,6 +95,8 @@ export const deliveriesModule: GraphQLModule = {
       p95LatencyMs: Float
       lastSuccessAt: DateTime
       lastFailureAt: DateTime
+      "Events that matched the webhook's operations but not its filter or fields (no delivery), counted by the hour."
+      filtered: Int!
     }
 
     extend type Webhook {

@@ -18,6 +18,10 @@ export const webhooksModule: GraphQLModule = {
       "The plain secret: only in the answer to createWebhook / rotateWebhookSecret, else null."
       secret: String
       status: WebhookStatus!
+      "A record filter in the list filter grammar; only events whose record matches are delivered. Null: every record."
+      filter: JSON
+      "For updated events: delivered only when one of these fields changed. Null: any change."
+      fields: [String!]
       createdAt: DateTime!
       updatedAt: DateTime!
       deletedAt: DateTime
@@ -29,6 +33,8 @@ export const webhooksModule: GraphQLModule = {
       operations: [String!]
       description: String
       secret: String
+      filter: JSON
+      fields: [String!]
     }
 
     "Flat fields (seed) or update (Twenty); a field given in both must agree."
@@ -38,6 +44,8 @@ export const webhooksModule: GraphQLModule = {
       operations: [String!]
       description: String
       status: WebhookStatus
+      filter: JSON
+      fields: [String!]
       update: WebhookUpdateInput
     }
 
@@ -47,6 +55,8 @@ export const webhooksModule: GraphQLModule = {
       description: String
       "Replaces the secret at once (rotateWebhookSecret keeps the old one valid for 24 h)."
       secret: String
+      filter: JSON
+      fields: [String!]
     }
 
     extend type Query {
