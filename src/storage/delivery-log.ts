@@ -265,3 +265,72 @@ export async function deleteSettledEventsBefore(db: Kysely<DB>, before: Date, ba
   `.execute(db);
   return Number(result.numAffectedRows ?? 0);
 }
+
+/** Where a scan of a workspace's events stands: the last event read, in (createdAt, id) order. */
+export interface EventPosition {
+  createdAt: Date;
+  id: string;
+}
+
+/**
+ * The workspace's events in [since, until), oldest first, after `after`, at most `limit`: a range read of
+ * events_by_workspace.
+ */
+export async function listEventsBetween(
+  db: Kysely<DB>,
+  query: { workspaceId: string; since: Date; until: Date; after?: EventPosition; limit: number },
+): Promise<EventRow[]> {
+  let select = db
+    .selectFrom('events')
+    .select([
+      'id',
+      'workspace_id as workspaceId',
+      'operation',
+      'record',
+      'previous_record as previousRecord',
+      'updated_fields as updatedFields',
+      'created_at as createdAt',
+    ])
+    .where('workspace_id', '=', query.workspaceId)
+    .where('created_at', '>=', query.since)
+    .where('created_at', '<', query.until);
+  if (query.after) {
+    const { createdAt, id } = query.after;
+    select = select.where((eb) => eb.or([eb('created_at', '>', createdAt), eb.and([eb('created_at', '=', createdAt), eb('id', '>', id)])]));
+  }
+  return select.orderBy('created_at').orderBy('id').limit(query.limit).execute();
+}
+
+/**
+ * Queues one delivery of each event to the webhook, due at `now` plus one microsecond per place in the list, so
+ * a claim (which takes the earliest due first) sends them in the order given. An event the webhook already has a
+ * settled delivery of is queued again on that row; one still PENDING is left as it is. Returns how many were queued.
+ */
+export async function queueReplayDeliveries(
+  db: Kysely<DB>,
+  webhook: { workspaceId: string; webhookId: string },
+  events: Array<{ id: string; operation: string }>,
+  now: Date,
+  /** Places already given by earlier calls of the same replay. */
+  placesBefore = 0,
+): Promise<number> {
+  if (events.length === 0) return 0;
+  const result = await sql<{ id: string }>`
+    WITH queued AS (
+      INSERT INTO deliveries (id, workspace_id, webhook_id, event_id, operation, status, next_attempt_at, created_at, updated_at)
+      SELECT gen_random_uuid(), ${webhook.workspaceId}::uuid, ${webhook.webhookId}::uuid, e.event_id, e.operation, 'PENDING',
+             ${now.toISOString()}::timestamptz + (e.place + ${placesBefore}) * interval '1 microsecond', ${now.toISOString()}::timestamptz,
+             ${now.toISOString()}::timestamptz
+      FROM unnest(${events.map((event) => event.id)}::uuid[], ${events.map((event) => event.operation)}::text[])
+           WITH ORDINALITY AS e(event_id, operation, place)
+      ORDER BY e.place
+      ON CONFLICT (event_id, webhook_id) DO UPDATE
+      SET status = 'PENDING', next_attempt_at = EXCLUDED.next_attempt_at, lease_token = NULL, updated_at = EXCLUDED.updated_at
+      WHERE deliveries.status <> 'PENDING'
+      RETURNING id
+    )
+    SELECT count(*)::int AS queued, CASE WHEN count(*) > 0 THEN pg_notify(${DELIVERY_CHANNEL}, ${NEW_DELIVERIES_ONLY}) END AS notified
+    FROM queued
+  `.execute(db);
+  return (result.rows[0] as unknown as { queued: number } | undefined)?.queued ?? 0;
+}

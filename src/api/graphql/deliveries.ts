@@ -79,6 +79,15 @@ export const deliveriesModule: GraphQLModule = {
       payload: String!
     }
 
+    type WebhookReplay {
+      webhookId: UUID!
+      since: DateTime!
+      "The end of the window replayed: the one asked for, or earlier when a bound stopped the call (replay again from there)."
+      until: DateTime!
+      "How many deliveries were queued."
+      queued: Int!
+    }
+
     type RecoverWebhookResult {
       webhookId: UUID!
       since: DateTime!
@@ -117,6 +126,8 @@ export const deliveriesModule: GraphQLModule = {
       redeliver(deliveryId: UUID!): WebhookDelivery!
       "Queues again every FAILED delivery of the webhook created since the given time."
       recoverWebhook(id: UUID!, since: DateTime!): RecoverWebhookResult!
+      "Queues one delivery for every stored event in [since, until) that the webhook matches now, oldest first."
+      replayWebhookEvents(id: UUID!, since: DateTime!, until: DateTime): WebhookReplay!
       "Signs and sends a sample event of the operation (default: from the webhook's operations) now."
       sendTestWebhook(id: UUID!, operation: String): TestWebhookAttempt!
     }
@@ -155,6 +166,8 @@ export const deliveriesModule: GraphQLModule = {
         context.services.deliveryLog.redeliver(context.workspaceId, args.deliveryId),
       sendTestWebhook: (_parent, args: { id: string; operation?: string | null }, context) =>
         context.services.deliveryLog.sendTest(context.workspaceId, args.id, args.operation),
+      replayWebhookEvents: (_parent, args: { id: string; since: Date; until?: Date | null }, context) =>
+        context.services.deliveryLog.replay(context.workspaceId, args.id, args.since, args.until),
       recoverWebhook: async (_parent, args: { id: string; since: Date }, context) => ({
         webhookId: args.id,
         since: args.since,

@@ -13,6 +13,20 @@ function parseLimit(text: string | undefined): number | undefined {
   return limit;
 }
 
+/** A JSON object body, or {} when there is none. */
+function bodyObject(body: unknown): Record<string, unknown> {
+  if (body === undefined || body === null) return {};
+  if (typeof body !== 'object' || Array.isArray(body)) throw invalidInput('body', 'must be a JSON object');
+  return body as Record<string, unknown>;
+}
+
+function parseDate(value: unknown, field: string): Date {
+  if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(Date.parse(value))) {
+    throw invalidInput(field, 'must be an ISO 8601 date, e.g. 2024-03-04T11:00:00Z');
+  }
+  return new Date(value);
+}
+
 /** The delivery log of one webhook under `/rest/webhooks/:id/…`, in the `{ data: { <name>: … } }` shape. */
 export async function registerDeliveryRoutes(app: FastifyInstance, services: Services): Promise<void> {
   const log = services.deliveryLog;
@@ -51,6 +65,21 @@ export async function registerDeliveryRoutes(app: FastifyInstance, services: Ser
     }
     const queued = await log.recover(workspace(request), request.params.id, new Date(since));
     return { data: { recoverWebhook: { webhookId: request.params.id, since: new Date(since), queued } } };
+  });
+
+  app.post('/rest/webhooks/:id/replay', async (request: FastifyRequest<{ Params: { id: string }; Body: unknown }>) => {
+    const body = bodyObject(request.body);
+    const since = parseDate(body.since, 'since');
+    const until = body.until === undefined || body.until === null ? undefined : parseDate(body.until, 'until');
+    return { data: { replayWebhookEvents: await log.replay(workspace(request), request.params.id, since, until) } };
+  });
+
+  app.post('/rest/webhooks/:id/test', async (request: FastifyRequest<{ Params: { id: string }; Body: unknown }>) => {
+    const body = bodyObject(request.body);
+    if (body.operation !== undefined && body.operation !== null && typeof body.operation !== 'string') {
+      throw invalidInput('operation', 'must be a string such as person.created');
+    }
+    return { data: { sendTestWebhook: await log.sendTest(workspace(request), request.params.id, body.operation as string | null | undefined) } };
   });
 
   app.get('/rest/webhooks/:id/stats', async (request: FastifyRequest<{ Params: { id: string } }>) => ({
