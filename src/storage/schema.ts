@@ -68,6 +68,8 @@ export interface EventsTable {
 }
 
 export type WebhookStatus = 'ACTIVE' | 'DISABLED';
+/** Why a webhook is DISABLED: a 410 Gone answer, 5 days of failures, or its owner. */
+export type WebhookDisabledReason = 'GONE_410' | 'FAILING_5_DAYS' | 'BY_USER';
 
 export interface WebhooksTable {
   id: string;
@@ -85,6 +87,8 @@ export interface WebhooksTable {
   filter: ColumnType<unknown | null, string | null | undefined, string | null>;
   /** For updated events: the field names one must touch; null: any change. */
   fields: string[] | null;
+  disabled_reason: WebhookDisabledReason | null;
+  disabled_at: NullableTimestamp;
   created_at: Timestamp;
   updated_at: Timestamp;
   deleted_at: NullableTimestamp;

@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import type { DB, WebhookStatus } from './schema.ts';
+import type { DB, WebhookDisabledReason, WebhookStatus } from './schema.ts';
 
 /** A webhook as stored: `secret` and `previousSecret` are as sealed by the secret box. */
 export interface WebhookRow {
@@ -17,6 +17,9 @@ export interface WebhookRow {
   filter: unknown | null;
   /** For updated events: the field names one must touch; null: any change. */
   fields: string[] | null;
+  /** Why it is DISABLED (null while ACTIVE). */
+  disabledReason: WebhookDisabledReason | null;
+  disabledAt: Date | null;
   createdAt: Date;
   updatedAt: Date;
   deletedAt: Date | null;
@@ -35,6 +38,8 @@ const webhookColumns = [
   'failing_since as failingSince',
   'filter',
   'fields',
+  'disabled_reason as disabledReason',
+  'disabled_at as disabledAt',
   'created_at as createdAt',
   'updated_at as updatedAt',
   'deleted_at as deletedAt',
@@ -140,6 +145,14 @@ export async function updateWebhook(
         ...(changes.operations !== undefined ? { operations: changes.operations } : {}),
         ...(changes.description !== undefined ? { description: changes.description } : {}),
         ...(changes.status !== undefined ? { status: changes.status } : {}),
+        // Disabling keeps the reason of a webhook already disabled (a 410 stays a 410); enabling clears it.
+        ...(changes.status === 'DISABLED'
+          ? {
+              disabled_reason: sql<WebhookDisabledReason | null>`CASE WHEN status = 'ACTIVE' THEN 'BY_USER' ELSE disabled_reason END`,
+              disabled_at: sql<Date | null>`CASE WHEN status = 'ACTIVE' THEN ${at.toISOString()}::timestamptz ELSE disabled_at END`,
+            }
+          : {}),
+        ...(changes.status === 'ACTIVE' ? { disabled_reason: null, disabled_at: null } : {}),
         ...(changes.filter !== undefined ? { filter: changes.filter === null ? null : JSON.stringify(changes.filter) } : {}),
         ...(changes.fields !== undefined ? { fields: changes.fields } : {}),
         ...(changes.secret !== undefined ? { secret: changes.secret, previous_secret: null, previous_secret_expires_at: null } : {}),
@@ -194,10 +207,16 @@ export async function rotateWebhookSecret(
 }
 
 /** Sets an ACTIVE live webhook to DISABLED; undefined when it was not active (already disabled, deleted or absent). */
-export async function disableWebhook(db: Kysely<DB>, workspaceId: string, id: string, at: Date): Promise<WebhookRow | undefined> {
+export async function disableWebhook(
+  db: Kysely<DB>,
+  workspaceId: string,
+  id: string,
+  reason: WebhookDisabledReason,
+  at: Date,
+): Promise<WebhookRow | undefined> {
   return db
     .updateTable('webhooks')
-    .set({ status: 'DISABLED', updated_at: at })
+    .set({ status: 'DISABLED', disabled_reason: reason, disabled_at: at, updated_at: at })
     .where('workspace_id', '=', workspaceId)
     .where('id', '=', id)
     .where('status', '=', 'ACTIVE')

@@ -7,7 +7,7 @@ import { invalidInput, notFound, SwitchboardError } from '../domain/errors.ts';
 import { DEFAULT_OPERATIONS, validateOperations } from '../domain/operations.ts';
 import { normaliseTargetUrl, type TargetUrlRules } from '../domain/target-url.ts';
 import { validateWebhookFields, validateWebhookFilter } from '../domain/webhook-screen.ts';
-import type { DB, WebhookStatus } from '../storage/schema.ts';
+import type { DB, WebhookDisabledReason, WebhookStatus } from '../storage/schema.ts';
 import * as store from '../storage/webhooks.ts';
 import { createSecretBox, type SecretBox } from './secret-box.ts';
 import {
@@ -33,6 +33,10 @@ export interface Webhook {
   filter: unknown | null;
   /** For updated events: deliver only when one of these fields changed; null: any change. */
   fields: string[] | null;
+  /** Why it is DISABLED: GONE_410, FAILING_5_DAYS or BY_USER; null while ACTIVE. */
+  disabledReason: WebhookDisabledReason | null;
+  /** When it was disabled; null while ACTIVE. */
+  disabledAt: Date | null;
   createdAt: Date;
   updatedAt: Date;
   deletedAt: Date | null;
@@ -87,7 +91,7 @@ export interface WebhookService {
    * For the delivery engine (410 Gone, auto-disable): sets an ACTIVE webhook to DISABLED and logs why.
    * Answers whether it changed anything (false when already disabled, deleted or absent).
    */
-  disableWebhook(workspaceId: string, id: string, reason: string): Promise<boolean>;
+  disableWebhook(workspaceId: string, id: string, reason: WebhookDisabledReason): Promise<boolean>;
   /**
    * For the delivery engine: the plain signing secrets of a webhook (a stored row, or its id, in any
    * workspace, deleted or not): current first, then the previous one while its grace period lasts.
@@ -117,6 +121,8 @@ function toWebhook(row: store.WebhookRow, plainSecret: string | null = null): We
     status: row.status,
     filter: row.filter,
     fields: row.fields,
+    disabledReason: row.disabledReason,
+    disabledAt: row.disabledAt,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
     deletedAt: row.deletedAt,
@@ -298,7 +304,7 @@ export function createWebhookService(deps: WebhookServiceDeps): WebhookService {
     },
 
     async disableWebhook(workspaceId, id, reason) {
-      const row = await store.disableWebhook(db, workspaceId, id, clock.now());
+      const row = await store.disableWebhook(db, workspaceId, id, reason, clock.now());
       if (row) logger.warn({ webhookId: id, workspaceId, reason }, 'webhook disabled');
       return row !== undefined;
     },

@@ -22,6 +22,10 @@ export const webhooksModule: GraphQLModule = {
       filter: JSON
       "For updated events: delivered only when one of these fields changed. Null: any change."
       fields: [String!]
+      "Why the webhook is DISABLED: GONE_410 (its endpoint answered 410), FAILING_5_DAYS, or BY_USER. Null while ACTIVE."
+      disabledReason: String
+      "When it was disabled. Null while ACTIVE."
+      disabledAt: DateTime
       createdAt: DateTime!
       updatedAt: DateTime!
       deletedAt: DateTime
