@@ -78,6 +78,8 @@ interface Finished {
   attempt: SettledAttempt;
   webhookId: string;
   gone: boolean;
+  /** Its webhook orders deliveries PER_RECORD: settling it may free the next one of its record. */
+  ordered: boolean;
 }
 
 /**
@@ -384,6 +386,7 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
       }
       settler.add({
         webhookId: delivery.webhookId,
+        ordered: delivery.webhook.ordered,
         gone,
         attempt: {
           deliveryId: delivery.id,
@@ -406,6 +409,7 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
       const next = nextAttemptAt(config.retryScheduleMs, { attemptNumber: number, endedAt });
       settler.add({
         webhookId: delivery.webhookId,
+        ordered: delivery.webhook.ordered,
         gone: false,
         attempt: {
           deliveryId: delivery.id,
@@ -456,6 +460,11 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
       if (next && (!earliestRetry || next < earliestRetry)) earliestRetry = next;
     }
     if (earliestRetry) wakeAt(earliestRetry);
+    // The next delivery of a PER_RECORD record is due already but was held back: claim it now, not at the next poll.
+    if (batch.some((item) => item.ordered && item.attempt.status !== 'PENDING' && settled.has(item.attempt.deliveryId)) && !stopping) {
+      claimWanted = true;
+      signal.wake();
+    }
     try {
       await markWebhooksHealthy(db, [...healthy]);
       const stillFailing = failing.filter((failure) => !healthy.has(failure.webhookId));

@@ -12,6 +12,8 @@ export interface DeliveryRow {
   attemptCount: number;
   nextAttemptAt: Date | null;
   lastAttemptAt: Date | null;
+  /** PER_RECORD ordering: the earliest unsettled delivery of the same record that this PENDING one waits for. */
+  heldBehind: string | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -50,6 +52,12 @@ const deliveryColumns = [
   'deliveries.last_attempt_at as lastAttemptAt',
   'deliveries.created_at as createdAt',
   'deliveries.updated_at as updatedAt',
+  sql<string | null>`CASE WHEN deliveries.status = 'PENDING' AND deliveries.ordering_key IS NOT NULL THEN (
+    SELECT earlier.id FROM deliveries earlier
+    WHERE earlier.webhook_id = deliveries.webhook_id AND earlier.ordering_key = deliveries.ordering_key
+      AND earlier.status = 'PENDING' AND earlier.ordering_seq < deliveries.ordering_seq
+    ORDER BY earlier.ordering_seq LIMIT 1
+  ) END`.as('heldBehind'),
 ] as const;
 
 /** Position in the newest-first order of one webhook's deliveries. */
@@ -317,12 +325,16 @@ export async function queueReplayDeliveries(
   if (events.length === 0) return 0;
   const result = await sql<{ id: string }>`
     WITH queued AS (
-      INSERT INTO deliveries (id, workspace_id, webhook_id, event_id, operation, status, next_attempt_at, created_at, updated_at)
+      INSERT INTO deliveries (id, workspace_id, webhook_id, event_id, operation, status, next_attempt_at, created_at, updated_at,
+                              ordering_key, ordering_seq)
       SELECT gen_random_uuid(), ${webhook.workspaceId}::uuid, ${webhook.webhookId}::uuid, e.event_id, e.operation, 'PENDING',
              ${now.toISOString()}::timestamptz + (e.place + ${placesBefore}) * interval '1 microsecond', ${now.toISOString()}::timestamptz,
-             ${now.toISOString()}::timestamptz
+             ${now.toISOString()}::timestamptz,
+             CASE WHEN w.ordering = 'PER_RECORD' THEN ev.record_id END, CASE WHEN w.ordering = 'PER_RECORD' THEN ev.commit_order END
       FROM unnest(${events.map((event) => event.id)}::uuid[], ${events.map((event) => event.operation)}::text[])
            WITH ORDINALITY AS e(event_id, operation, place)
+      JOIN events ev ON ev.id = e.event_id
+      JOIN webhooks w ON w.id = ${webhook.webhookId}::uuid
       ORDER BY e.place
       ON CONFLICT (event_id, webhook_id) DO UPDATE
       SET status = 'PENDING', next_attempt_at = EXCLUDED.next_attempt_at, lease_token = NULL, updated_at = EXCLUDED.updated_at

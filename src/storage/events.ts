@@ -224,6 +224,8 @@ export async function dispatchFanouts(db: Kysely<DB>, limit: number, claim?: Dis
     ),
     matched AS (
       SELECT e.workspace_id, w.id AS webhook_id, e.id AS event_id, e.operation, e.created_at,
+             CASE WHEN w.ordering = 'PER_RECORD' THEN e.record_id END AS ordering_key,
+             CASE WHEN w.ordering = 'PER_RECORD' THEN e.commit_order END AS ordering_seq,
              w.id = ANY(${claim?.excludeWebhookIds ?? []}::uuid[])
                OR row_number() OVER (PARTITION BY w.id ORDER BY e.created_at, e.id) > ${claim?.perWebhookLimit ?? 0}
                AS held_back
@@ -235,12 +237,13 @@ export async function dispatchFanouts(db: Kysely<DB>, limit: number, claim?: Dis
     ),
     created AS (
       INSERT INTO deliveries (id, workspace_id, webhook_id, event_id, operation, status, next_attempt_at, lease_token,
-                              created_at, updated_at)
+                              ordering_key, ordering_seq, created_at, updated_at)
       SELECT gen_random_uuid(), workspace_id, webhook_id, event_id, operation, 'PENDING',
              CASE WHEN leased THEN ${leaseUntil}::timestamptz ELSE created_at END,
-             CASE WHEN leased THEN ${leaseToken}::uuid END, created_at, created_at
+             CASE WHEN leased THEN ${leaseToken}::uuid END, ordering_key, ordering_seq, created_at, created_at
       FROM (
-        SELECT m.*, NOT held_back
+        -- A PER_RECORD delivery is never leased here: a claim checks that it is the next of its record.
+        SELECT m.*, NOT held_back AND ordering_key IS NULL
                AND row_number() OVER (PARTITION BY held_back ORDER BY created_at, event_id, webhook_id) <= ${claim?.limit ?? 0}
                AS leased
         FROM matched m

@@ -64,10 +64,14 @@ export interface EventsTable {
   record: Json<Record<string, unknown>>;
   previous_record: ColumnType<Record<string, unknown> | null, string | null, string | null>;
   updated_fields: ColumnType<string[] | null, string | null, string | null>;
+  /** From a sequence at insert, after the record was locked: one record's events follow their commit order. */
+  commit_order: Generated<string | null>;
   created_at: Timestamp;
 }
 
 export type WebhookStatus = 'ACTIVE' | 'DISABLED';
+/** NONE: deliveries go as they can; PER_RECORD: one record's deliveries go strictly in commit order. */
+export type WebhookOrdering = 'NONE' | 'PER_RECORD';
 /** Why a webhook is DISABLED: a 410 Gone answer, 5 days of failures, or its owner. */
 export type WebhookDisabledReason = 'GONE_410' | 'FAILING_5_DAYS' | 'BY_USER';
 
@@ -87,6 +91,7 @@ export interface WebhooksTable {
   filter: ColumnType<unknown | null, string | null | undefined, string | null>;
   /** For updated events: the field names one must touch; null: any change. */
   fields: string[] | null;
+  ordering: Generated<WebhookOrdering>;
   disabled_reason: WebhookDisabledReason | null;
   disabled_at: NullableTimestamp;
   created_at: Timestamp;
@@ -113,6 +118,9 @@ export interface DeliveriesTable {
   next_attempt_at: NullableTimestamp;
   lease_token: string | null;
   last_attempt_at: NullableTimestamp;
+  /** For a PER_RECORD webhook: the record, and its event's commit_order (null otherwise). */
+  ordering_key: string | null;
+  ordering_seq: string | null;
   created_at: Timestamp;
   updated_at: Timestamp;
 }

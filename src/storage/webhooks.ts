@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import type { DB, WebhookDisabledReason, WebhookStatus } from './schema.ts';
+import type { DB, WebhookDisabledReason, WebhookOrdering, WebhookStatus } from './schema.ts';
 
 /** A webhook as stored: `secret` and `previousSecret` are as sealed by the secret box. */
 export interface WebhookRow {
@@ -17,6 +17,7 @@ export interface WebhookRow {
   filter: unknown | null;
   /** For updated events: the field names one must touch; null: any change. */
   fields: string[] | null;
+  ordering: WebhookOrdering;
   /** Why it is DISABLED (null while ACTIVE). */
   disabledReason: WebhookDisabledReason | null;
   disabledAt: Date | null;
@@ -38,6 +39,7 @@ const webhookColumns = [
   'failing_since as failingSince',
   'filter',
   'fields',
+  'ordering',
   'disabled_reason as disabledReason',
   'disabled_at as disabledAt',
   'created_at as createdAt',
@@ -47,7 +49,7 @@ const webhookColumns = [
 
 export type NewWebhookRow = Pick<
   WebhookRow,
-  'id' | 'workspaceId' | 'targetUrl' | 'operations' | 'description' | 'secret' | 'filter' | 'fields' | 'createdAt'
+  'id' | 'workspaceId' | 'targetUrl' | 'operations' | 'description' | 'secret' | 'filter' | 'fields' | 'ordering' | 'createdAt'
 >;
 
 /** Replaces the matching index rows of one webhook; call in the transaction that writes webhooks.operations. */
@@ -73,6 +75,7 @@ export async function insertWebhook(db: Kysely<DB>, row: NewWebhookRow): Promise
         secret: row.secret,
         filter: row.filter === null ? null : JSON.stringify(row.filter),
         fields: row.fields,
+        ordering: row.ordering,
         status: 'ACTIVE',
         created_at: row.createdAt,
         updated_at: row.createdAt,
@@ -124,6 +127,7 @@ export interface WebhookChanges {
   filter?: unknown | null;
   /** A new fields list (null clears it). */
   fields?: string[] | null;
+  ordering?: WebhookOrdering;
   /** With status ACTIVE: when the webhook was DISABLED, forget when it started failing (its failure window starts afresh). */
   resetFailingSinceIfDisabled?: boolean;
 }
@@ -155,6 +159,7 @@ export async function updateWebhook(
         ...(changes.status === 'ACTIVE' ? { disabled_reason: null, disabled_at: null } : {}),
         ...(changes.filter !== undefined ? { filter: changes.filter === null ? null : JSON.stringify(changes.filter) } : {}),
         ...(changes.fields !== undefined ? { fields: changes.fields } : {}),
+        ...(changes.ordering !== undefined ? { ordering: changes.ordering } : {}),
         ...(changes.secret !== undefined ? { secret: changes.secret, previous_secret: null, previous_secret_expires_at: null } : {}),
         ...(changes.resetFailingSinceIfDisabled
           ? { failing_since: sql<Date | null>`CASE WHEN status = 'DISABLED' THEN NULL ELSE failing_since END` }

@@ -7,7 +7,7 @@ import { invalidInput, notFound, SwitchboardError } from '../domain/errors.ts';
 import { DEFAULT_OPERATIONS, validateOperations } from '../domain/operations.ts';
 import { normaliseTargetUrl, type TargetUrlRules } from '../domain/target-url.ts';
 import { validateWebhookFields, validateWebhookFilter } from '../domain/webhook-screen.ts';
-import type { DB, WebhookDisabledReason, WebhookStatus } from '../storage/schema.ts';
+import type { DB, WebhookDisabledReason, WebhookOrdering, WebhookStatus } from '../storage/schema.ts';
 import * as store from '../storage/webhooks.ts';
 import { createSecretBox, type SecretBox } from './secret-box.ts';
 import {
@@ -20,6 +20,7 @@ import {
 
 export const MAX_DESCRIPTION_LENGTH = 1000;
 export const WEBHOOK_STATUSES: readonly WebhookStatus[] = ['ACTIVE', 'DISABLED'];
+export const WEBHOOK_ORDERINGS: readonly WebhookOrdering[] = ['NONE', 'PER_RECORD'];
 
 /** A webhook as the API shows it. `secret` is the plain secret in the answers to create and rotate only, else null. */
 export interface Webhook {
@@ -33,6 +34,8 @@ export interface Webhook {
   filter: unknown | null;
   /** For updated events: deliver only when one of these fields changed; null: any change. */
   fields: string[] | null;
+  /** PER_RECORD: one record's deliveries go strictly in commit order; NONE (default): as they can. */
+  ordering: WebhookOrdering;
   /** Why it is DISABLED: GONE_410, FAILING_5_DAYS or BY_USER; null while ACTIVE. */
   disabledReason: WebhookDisabledReason | null;
   /** When it was disabled; null while ACTIVE. */
@@ -54,6 +57,8 @@ export interface CreateWebhookInput {
   /** A record filter in the list filter grammar (contract §9), checked against the operations' objects. */
   filter?: unknown;
   fields?: string[] | null;
+  /** Defaults to NONE. */
+  ordering?: WebhookOrdering | null;
 }
 
 /** The changeable fields (Twenty's `WebhookUpdateInput`). Null means "leave as is", except description (null clears it). */
@@ -67,6 +72,7 @@ export interface WebhookFieldChanges {
   filter?: unknown;
   /** A new fields list; null clears it. */
   fields?: string[] | null;
+  ordering?: WebhookOrdering | null;
 }
 
 /** Flat fields (the seed's form), a nested `update` (Twenty's form), or both when they agree. */
@@ -121,6 +127,7 @@ function toWebhook(row: store.WebhookRow, plainSecret: string | null = null): We
     status: row.status,
     filter: row.filter,
     fields: row.fields,
+    ordering: row.ordering,
     disabledReason: row.disabledReason,
     disabledAt: row.disabledAt,
     createdAt: row.createdAt,
@@ -136,6 +143,13 @@ function validateDescription(description: string | null, field: string): string 
   return description;
 }
 
+function validateOrdering(ordering: string, field: string): WebhookOrdering {
+  if (!(WEBHOOK_ORDERINGS as readonly string[]).includes(ordering)) {
+    throw invalidInput(field, `${JSON.stringify(ordering)} is not an ordering: use NONE or PER_RECORD`);
+  }
+  return ordering as WebhookOrdering;
+}
+
 function validateStatus(status: string, field: string): WebhookStatus {
   if (!(WEBHOOK_STATUSES as readonly string[]).includes(status)) {
     throw invalidInput(field, `${JSON.stringify(status)} is not a status: use ACTIVE or DISABLED`);
@@ -148,7 +162,7 @@ function givenSecret(secret: string | null | undefined): string | undefined {
   return secret === null || secret === undefined || secret === '' ? undefined : secret;
 }
 
-const CHANGEABLE_FIELDS = ['targetUrl', 'operations', 'description', 'secret', 'filter', 'fields'] as const;
+const CHANGEABLE_FIELDS = ['targetUrl', 'operations', 'description', 'secret', 'filter', 'fields', 'ordering'] as const;
 /** Fields where null is a value (it clears them) rather than "leave as is". */
 const CLEARABLE_FIELDS: ReadonlySet<string> = new Set(['description', 'filter', 'fields']);
 
@@ -229,6 +243,7 @@ export function createWebhookService(deps: WebhookServiceDeps): WebhookService {
       const filter = input.filter ?? null;
       validateWebhookFilter(filter, operations);
       const fields = validateWebhookFields(input.fields, operations);
+      const ordering = input.ordering === undefined || input.ordering === null ? 'NONE' : validateOrdering(input.ordering, 'ordering');
 
       const row = await store.insertWebhook(db, {
         id,
@@ -239,6 +254,7 @@ export function createWebhookService(deps: WebhookServiceDeps): WebhookService {
         secret: secretBox.seal(secret),
         filter,
         fields,
+        ordering,
         createdAt: clock.now(),
       });
       if (!row) throw new SwitchboardError('CONFLICT', `id: a webhook with id ${id} already exists`, 'id');
@@ -257,6 +273,7 @@ export function createWebhookService(deps: WebhookServiceDeps): WebhookService {
       if (changes.description !== undefined) {
         write.description = validateDescription(changes.description, fieldName('description'));
       }
+      if (changes.ordering !== undefined && changes.ordering !== null) write.ordering = validateOrdering(changes.ordering, fieldName('ordering'));
       const secret = givenSecret(changes.secret);
       if (secret !== undefined) write.secret = secretBox.seal(validateGivenSecret(secret, fieldName('secret')));
       if (input.status !== undefined && input.status !== null) {

@@ -42,6 +42,8 @@ export const deliveriesModule: GraphQLModule = {
       "When the next attempt is due; null once SUCCEEDED or FAILED."
       nextAttemptAt: DateTime
       lastAttemptAt: DateTime
+      "PER_RECORD ordering: the earlier delivery of the same record this one is held back behind (it goes once that one settles)."
+      heldBehind: UUID
       createdAt: DateTime!
       "The JSON body sent to the endpoint."
       payload: String

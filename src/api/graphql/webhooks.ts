@@ -9,6 +9,12 @@ export const webhooksModule: GraphQLModule = {
       DISABLED
     }
 
+    "NONE: deliveries go as they can (fastest). PER_RECORD: one record's deliveries go strictly in commit order."
+    enum WebhookOrdering {
+      NONE
+      PER_RECORD
+    }
+
     type Webhook {
       id: UUID!
       targetUrl: String!
@@ -22,6 +28,7 @@ export const webhooksModule: GraphQLModule = {
       filter: JSON
       "For updated events: delivered only when one of these fields changed. Null: any change."
       fields: [String!]
+      ordering: WebhookOrdering!
       "Why the webhook is DISABLED: GONE_410 (its endpoint answered 410), FAILING_5_DAYS, or BY_USER. Null while ACTIVE."
       disabledReason: String
       "When it was disabled. Null while ACTIVE."
@@ -39,6 +46,7 @@ export const webhooksModule: GraphQLModule = {
       secret: String
       filter: JSON
       fields: [String!]
+      ordering: WebhookOrdering
     }
 
     "Flat fields (seed) or update (Twenty); a field given in both must agree."
@@ -50,6 +58,7 @@ export const webhooksModule: GraphQLModule = {
       status: WebhookStatus
       filter: JSON
       fields: [String!]
+      ordering: WebhookOrdering
       update: WebhookUpdateInput
     }
 
@@ -61,6 +70,7 @@ export const webhooksModule: GraphQLModule = {
       secret: String
       filter: JSON
       fields: [String!]
+      ordering: WebhookOrdering
     }
 
     extend type Query {

@@ -47,6 +47,7 @@ const CHANGE_FIELDS: Record<string, FieldKind> = {
   // Checked by the service, which names the bad part of a filter.
   filter: 'json',
   fields: 'stringList',
+  ordering: 'string',
 };
 
 function parseCreate(body: unknown): CreateWebhookInput {
