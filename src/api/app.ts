@@ -219,7 +219,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     }
   });
 
-  await registerRestRoutes(app, services);
+  await registerRestRoutes(app, services, (request) => testSendBudget(request, config.limits.testSendsPerRequest, limiter)());
   for (const plugin of options.plugins ?? []) await plugin(app);
   return app;
 }

@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Clock } from '../domain/clock.ts';
 import type { DB } from '../storage/schema.ts';
-import { deleteSettledEventsBefore } from '../storage/delivery-log.ts';
+import { deleteFilteredCountsBefore, deleteSettledEventsBefore } from '../storage/delivery-log.ts';
 
 export interface RetentionOptions {
   db: Kysely<DB>;
@@ -40,6 +40,7 @@ export function startRetention(options: RetentionOptions): Retention {
         // Let queued delivery work use the connection between batches.
         await new Promise((resolve) => setImmediate(resolve));
       }
+      if (!stopped) await deleteFilteredCountsBefore(db, cutoff);
       if (removed > 0) logger.info({ removed, cutoff }, 'retention removed old events with their deliveries');
       return removed;
     })().finally(() => (running = undefined)));

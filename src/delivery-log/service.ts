@@ -1,7 +1,9 @@
 import type { Kysely } from 'kysely';
 import type { Clock } from '../domain/clock.ts';
 import { decodeCursor, encodeCursor } from '../domain/cursor.ts';
-import { invalidInput, notFound } from '../domain/errors.ts';
+import { invalidInput, notFound, SwitchboardError } from '../domain/errors.ts';
+import { matchesOperation } from '../domain/operations.ts';
+import { passesScreen } from '../domain/webhook-screen.ts';
 import { buildPayload, serialisePayload } from '../domain/payload.ts';
 import { INSTANT_RANGE, isStorableInstant, isUuid } from '../domain/records.ts';
 import type { DB, DeliveryStatus } from '../storage/schema.ts';
@@ -21,6 +23,25 @@ export interface DeliveryWithAttempts extends store.DeliveryRow {
   event: store.EventRow | undefined;
   /** The body as sent to the endpoint (null once retention removed the event). */
   payload: string | null;
+}
+
+export interface ReplayLimits {
+  /** Events one replay call queues at most; past it, the answer's `until` says where to go on from. */
+  maxQueued: number;
+  /** Events one replay call reads at most (matching or not), for the same reason. */
+  maxScanned: number;
+  /** Events read and queued per statement. */
+  batch: number;
+}
+
+export const REPLAY_LIMITS: Readonly<ReplayLimits> = { maxQueued: 10_000, maxScanned: 100_000, batch: 500 };
+
+export interface WebhookReplay {
+  webhookId: string;
+  since: Date;
+  /** The end of the window replayed: the one asked for, or earlier when a bound stopped the call (go on from there). */
+  until: Date;
+  queued: number;
 }
 
 export interface DeliveryPage {
@@ -47,6 +68,11 @@ export interface DeliveryLogService {
   redeliver(workspaceId: string, deliveryId: string): Promise<DeliveryWithAttempts>;
   /** Re-queues every FAILED delivery of the webhook created since `since`; returns how many. */
   recover(workspaceId: string, webhookId: string, since: Date): Promise<number>;
+  /**
+   * Queues one delivery for every stored event in [since, until) (until: now) that the webhook matches now
+   * (operations, filter, fields), oldest first; see ReplayLimits for where it stops.
+   */
+  replay(workspaceId: string, webhookId: string, since: Date, until?: Date | null): Promise<WebhookReplay>;
   /** Attempt figures of the last 24 hours. */
   stats(workspaceId: string, webhookId: string): Promise<store.WebhookStatsRow>;
   /** Sends a sample event of `operation` (default: from the webhook's operations) now; stores nothing. */
@@ -63,7 +89,12 @@ export function decodeDeliveryCursor(cursor: string, field = 'after'): store.Del
   return { createdAt: new Date(position.createdAt), id: position.id.toLowerCase() };
 }
 
-export function createDeliveryLogService(db: Kysely<DB>, clock: Clock, testSender: TestWebhookSender): DeliveryLogService {
+export function createDeliveryLogService(
+  db: Kysely<DB>,
+  clock: Clock,
+  testSender: TestWebhookSender,
+  replayLimits: ReplayLimits = REPLAY_LIMITS,
+): DeliveryLogService {
   async function requireWebhook(workspaceId: string, webhookId: string): Promise<WebhookRow> {
     // An id that is not a UUID names nothing; PostgreSQL would refuse the cast with an error (a 500).
     if (!isUuid(webhookId)) throw notFound('webhook', webhookId);
@@ -143,6 +174,42 @@ export function createDeliveryLogService(db: Kysely<DB>, clock: Clock, testSende
       if (!isStorableInstant(since)) throw invalidInput('since', `must be a date ${INSTANT_RANGE}`);
       await requireWebhook(workspaceId, webhookId);
       return store.requeueDeliveries(db, { workspaceId, webhookId, onlyFailedSince: since }, clock.now());
+    },
+
+    async replay(workspaceId, webhookId, since, until) {
+      const now = clock.now();
+      const end = until ?? now;
+      if (Number.isNaN(since.getTime())) throw invalidInput('since', 'must be a date');
+      if (Number.isNaN(end.getTime())) throw invalidInput('until', 'must be a date');
+      if (end <= since) throw invalidInput('until', 'must be later than since');
+      const webhook = await requireWebhook(workspaceId, webhookId);
+      if (webhook.status !== 'ACTIVE') {
+        throw new SwitchboardError('CONFLICT', `webhook ${webhook.id} is ${webhook.status}: enable it before replaying events to it`);
+      }
+      const screen = { filterJson: webhook.filter === null ? null : JSON.stringify(webhook.filter), fields: webhook.fields };
+      const matches = (event: store.EventRow) => matchesOperation(webhook.operations, event.operation) && passesScreen(screen, event);
+      let after: store.EventPosition | undefined;
+      let queued = 0;
+      let scanned = 0;
+      let places = 0;
+      let reached = end;
+      for (;;) {
+        const batch = await store.listEventsBetween(db, { workspaceId, since, until: end, after, limit: replayLimits.batch });
+        // Past a bound, finish the events of the last instant read, so that [since, reached) is replayed whole.
+        const bounded = queued >= replayLimits.maxQueued || scanned >= replayLimits.maxScanned;
+        const taken = bounded ? batch.filter((event) => event.createdAt.getTime() === after!.createdAt.getTime()) : batch;
+        const matching = taken.filter(matches);
+        queued += await store.queueReplayDeliveries(db, { workspaceId, webhookId: webhook.id }, matching, now, places);
+        places += matching.length;
+        scanned += taken.length;
+        if (taken.length < batch.length) {
+          reached = batch[taken.length].createdAt;
+          break;
+        }
+        if (batch.length < replayLimits.batch) break;
+        after = batch[batch.length - 1];
+      }
+      return { webhookId: webhook.id, since, until: reached, queued };
     },
 
     async stats(workspaceId, webhookId) {

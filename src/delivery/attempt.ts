@@ -70,6 +70,7 @@ export async function attemptDelivery(delivery: ClaimedDelivery, deps: AttemptDe
   return {
     webhookId: delivery.webhookId,
     gone: outcome.gone,
+    ordered: delivery.webhook.ordered,
     attempt: {
       deliveryId: delivery.id,
       leaseToken: delivery.leaseToken,

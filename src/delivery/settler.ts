@@ -11,6 +11,8 @@ export interface FinishedAttempt {
   webhookId: string;
   /** The receiver answered 410 Gone. */
   gone: boolean;
+  /** Its webhook orders deliveries PER_RECORD: settling it may free the next one of its record. */
+  ordered: boolean;
 }
 
 export interface SettlerOptions {
@@ -38,6 +40,7 @@ export function createSettler(options: SettlerOptions): (batch: FinishedAttempt[
     const gone = new Set<string>();
     const failing: Array<{ webhookId: string; at: Date }> = [];
     let earliestRetry: Date | undefined;
+    let freedOrdered = false;
     for (const item of batch) {
       if (!settled.has(item.attempt.deliveryId)) {
         log.warn({ deliveryId: item.attempt.deliveryId }, 'delivery lease was lost before its attempt was stored');
@@ -49,7 +52,10 @@ export function createSettler(options: SettlerOptions): (batch: FinishedAttempt[
       else failing.push({ webhookId: item.webhookId, at: startedAt });
       if (item.gone) gone.add(item.webhookId);
       if (next && (!earliestRetry || next < earliestRetry)) earliestRetry = next;
+      if (item.ordered && status !== 'PENDING') freedOrdered = true;
     }
+    // The next delivery of a PER_RECORD record is due already but was held back: claim it now, not at the next poll.
+    if (freedOrdered && !options.stopping()) options.retryDueAt(now);
     if (earliestRetry) options.retryDueAt(earliestRetry);
     try {
       await markWebhooksHealthy(db, [...healthy]);

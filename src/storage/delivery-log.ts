@@ -12,6 +12,8 @@ export interface DeliveryRow {
   attemptCount: number;
   nextAttemptAt: Date | null;
   lastAttemptAt: Date | null;
+  /** PER_RECORD ordering: the earliest unsettled delivery of the same record that this PENDING one waits for. */
+  heldBehind: string | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -50,6 +52,12 @@ const deliveryColumns = [
   'deliveries.last_attempt_at as lastAttemptAt',
   'deliveries.created_at as createdAt',
   'deliveries.updated_at as updatedAt',
+  sql<string | null>`CASE WHEN deliveries.status = 'PENDING' AND deliveries.ordering_key IS NOT NULL THEN (
+    SELECT earlier.id FROM deliveries earlier
+    WHERE earlier.webhook_id = deliveries.webhook_id AND earlier.ordering_key = deliveries.ordering_key
+      AND earlier.status = 'PENDING' AND earlier.ordering_seq < deliveries.ordering_seq
+    ORDER BY earlier.ordering_seq LIMIT 1
+  ) END`.as('heldBehind'),
 ] as const;
 
 /** Position in the newest-first order of one webhook's deliveries. */
@@ -174,6 +182,8 @@ export interface WebhookStatsRow {
   p95LatencyMs: number | null;
   lastSuccessAt: Date | null;
   lastFailureAt: Date | null;
+  /** Events that matched the operations but not the webhook's filter or fields, counted by the hour from `since`'s. */
+  filtered: number;
 }
 
 /** Attempt figures of one webhook since a time: an attempt succeeded when it got a 2xx answer. */
@@ -195,6 +205,10 @@ export async function webhookAttemptStats(db: Kysely<DB>, webhookId: string, sin
     FROM delivery_attempts
     WHERE webhook_id = ${webhookId} AND started_at >= ${since}
   `.execute(db);
+  const filtered = await sql<{ filtered: string | null }>`
+    SELECT sum(filtered) AS filtered FROM webhook_filtered_counts
+    WHERE webhook_id = ${webhookId} AND hour >= date_trunc('hour', ${since}::timestamptz)
+  `.execute(db);
   const row = result.rows[0];
   const sent = Number(row?.sent ?? 0);
   const succeeded = Number(row?.succeeded ?? 0);
@@ -206,7 +220,17 @@ export async function webhookAttemptStats(db: Kysely<DB>, webhookId: string, sin
     p95LatencyMs: row?.p95 ?? null,
     lastSuccessAt: row?.last_success ?? null,
     lastFailureAt: row?.last_failure ?? null,
+    filtered: Number(filtered.rows[0]?.filtered ?? 0),
   };
+}
+
+/** Removes the screened-out tallies of hours that ended before `cutoff`. */
+export async function deleteFilteredCountsBefore(db: Kysely<DB>, cutoff: Date): Promise<number> {
+  const result = await db
+    .deleteFrom('webhook_filtered_counts')
+    .where('hour', '<', new Date(cutoff.getTime() - 3_600_000))
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
 }
 
 export interface QueueFigures {
@@ -248,4 +272,77 @@ export async function deleteSettledEventsBefore(db: Kysely<DB>, before: Date, ba
     )
   `.execute(db);
   return Number(result.numAffectedRows ?? 0);
+}
+
+/** Where a scan of a workspace's events stands: the last event read, in (createdAt, id) order. */
+export interface EventPosition {
+  createdAt: Date;
+  id: string;
+}
+
+/**
+ * The workspace's events in [since, until), oldest first, after `after`, at most `limit`: a range read of
+ * events_by_workspace.
+ */
+export async function listEventsBetween(
+  db: Kysely<DB>,
+  query: { workspaceId: string; since: Date; until: Date; after?: EventPosition; limit: number },
+): Promise<EventRow[]> {
+  let select = db
+    .selectFrom('events')
+    .select([
+      'id',
+      'workspace_id as workspaceId',
+      'operation',
+      'record',
+      'previous_record as previousRecord',
+      'updated_fields as updatedFields',
+      'created_at as createdAt',
+    ])
+    .where('workspace_id', '=', query.workspaceId)
+    .where('created_at', '>=', query.since)
+    .where('created_at', '<', query.until);
+  if (query.after) {
+    const { createdAt, id } = query.after;
+    select = select.where((eb) => eb.or([eb('created_at', '>', createdAt), eb.and([eb('created_at', '=', createdAt), eb('id', '>', id)])]));
+  }
+  return select.orderBy('created_at').orderBy('id').limit(query.limit).execute();
+}
+
+/**
+ * Queues one delivery of each event to the webhook, due at `now` plus one microsecond per place in the list, so
+ * a claim (which takes the earliest due first) sends them in the order given. An event the webhook already has a
+ * settled delivery of is queued again on that row; one still PENDING is left as it is. Returns how many were queued.
+ */
+export async function queueReplayDeliveries(
+  db: Kysely<DB>,
+  webhook: { workspaceId: string; webhookId: string },
+  events: Array<{ id: string; operation: string }>,
+  now: Date,
+  /** Places already given by earlier calls of the same replay. */
+  placesBefore = 0,
+): Promise<number> {
+  if (events.length === 0) return 0;
+  const result = await sql<{ id: string }>`
+    WITH queued AS (
+      INSERT INTO deliveries (id, workspace_id, webhook_id, event_id, operation, status, next_attempt_at, created_at, updated_at,
+                              ordering_key, ordering_seq)
+      SELECT gen_random_uuid(), ${webhook.workspaceId}::uuid, ${webhook.webhookId}::uuid, e.event_id, e.operation, 'PENDING',
+             ${now.toISOString()}::timestamptz + (e.place + ${placesBefore}) * interval '1 microsecond', ${now.toISOString()}::timestamptz,
+             ${now.toISOString()}::timestamptz,
+             CASE WHEN w.ordering = 'PER_RECORD' THEN ev.record_id END, CASE WHEN w.ordering = 'PER_RECORD' THEN ev.commit_order END
+      FROM unnest(${events.map((event) => event.id)}::uuid[], ${events.map((event) => event.operation)}::text[])
+           WITH ORDINALITY AS e(event_id, operation, place)
+      JOIN events ev ON ev.id = e.event_id
+      JOIN webhooks w ON w.id = ${webhook.webhookId}::uuid
+      ORDER BY e.place
+      ON CONFLICT (event_id, webhook_id) DO UPDATE
+      SET status = 'PENDING', next_attempt_at = EXCLUDED.next_attempt_at, lease_token = NULL, updated_at = EXCLUDED.updated_at
+      WHERE deliveries.status <> 'PENDING'
+      RETURNING id
+    )
+    SELECT count(*)::int AS queued, CASE WHEN count(*) > 0 THEN pg_notify(${DELIVERY_CHANNEL}, ${NEW_DELIVERIES_ONLY}) END AS notified
+    FROM queued
+  `.execute(db);
+  return (result.rows[0] as unknown as { queued: number } | undefined)?.queued ?? 0;
 }

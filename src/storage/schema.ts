@@ -64,10 +64,16 @@ export interface EventsTable {
   record: Json<Record<string, unknown>>;
   previous_record: ColumnType<Record<string, unknown> | null, string | null, string | null>;
   updated_fields: ColumnType<string[] | null, string | null, string | null>;
+  /** From a sequence at insert, after the record was locked: one record's events follow their commit order. */
+  commit_order: Generated<string | null>;
   created_at: Timestamp;
 }
 
 export type WebhookStatus = 'ACTIVE' | 'DISABLED';
+/** NONE: deliveries go as they can; PER_RECORD: one record's deliveries go strictly in commit order. */
+export type WebhookOrdering = 'NONE' | 'PER_RECORD';
+/** Why a webhook is DISABLED: a 410 Gone answer, 5 days of failures, or its owner. */
+export type WebhookDisabledReason = 'GONE_410' | 'FAILING_5_DAYS' | 'BY_USER';
 
 export interface WebhooksTable {
   id: string;
@@ -81,6 +87,13 @@ export interface WebhooksTable {
   previous_secret_expires_at: NullableTimestamp;
   status: Generated<WebhookStatus>;
   failing_since: NullableTimestamp;
+  /** A record filter (contract §10) as the caller gave it; null: every record. */
+  filter: ColumnType<unknown | null, string | null | undefined, string | null>;
+  /** For updated events: the field names one must touch; null: any change. */
+  fields: string[] | null;
+  ordering: Generated<WebhookOrdering>;
+  disabled_reason: WebhookDisabledReason | null;
+  disabled_at: NullableTimestamp;
   created_at: Timestamp;
   updated_at: Timestamp;
   deleted_at: NullableTimestamp;
@@ -107,6 +120,9 @@ export interface DeliveriesTable {
   /** The worker holding the lease: released at once when that worker stops heartbeating. */
   leased_by: string | null;
   last_attempt_at: NullableTimestamp;
+  /** For a PER_RECORD webhook: the record, and its event's commit_order (null otherwise). */
+  ordering_key: string | null;
+  ordering_seq: string | null;
   created_at: Timestamp;
   updated_at: Timestamp;
 }
@@ -115,7 +131,16 @@ export interface DeliveriesTable {
 export interface PendingFanoutsTable {
   event_id: string;
   webhook_ids: string[];
+  /** Webhooks whose operations matched but whose filter or fields screened the event out (for their tally). */
+  filtered_webhook_ids: string[] | null;
   created_at: Date;
+}
+
+/** Events screened out per webhook and hour. */
+export interface WebhookFilteredCountsTable {
+  webhook_id: string;
+  hour: Timestamp;
+  filtered: ColumnType<string, number, number>;
 }
 
 export interface DeliveryAttemptsTable {
@@ -152,4 +177,5 @@ export interface DB {
   delivery_attempts: DeliveryAttemptsTable;
   pending_fanouts: PendingFanoutsTable;
   worker_heartbeats: WorkerHeartbeatsTable;
+  webhook_filtered_counts: WebhookFilteredCountsTable;
 }

@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import type { DB, WebhookStatus } from './schema.ts';
+import type { DB, WebhookDisabledReason, WebhookOrdering, WebhookStatus } from './schema.ts';
 
 /** A webhook as stored: `secret` and `previousSecret` are as sealed by the secret box. */
 export interface WebhookRow {
@@ -13,6 +13,14 @@ export interface WebhookRow {
   previousSecretExpiresAt: Date | null;
   status: WebhookStatus;
   failingSince: Date | null;
+  /** The record filter as the caller gave it (parsed JSON); null: every record. */
+  filter: unknown | null;
+  /** For updated events: the field names one must touch; null: any change. */
+  fields: string[] | null;
+  ordering: WebhookOrdering;
+  /** Why it is DISABLED (null while ACTIVE). */
+  disabledReason: WebhookDisabledReason | null;
+  disabledAt: Date | null;
   createdAt: Date;
   updatedAt: Date;
   deletedAt: Date | null;
@@ -29,12 +37,20 @@ const webhookColumns = [
   'previous_secret_expires_at as previousSecretExpiresAt',
   'status',
   'failing_since as failingSince',
+  'filter',
+  'fields',
+  'ordering',
+  'disabled_reason as disabledReason',
+  'disabled_at as disabledAt',
   'created_at as createdAt',
   'updated_at as updatedAt',
   'deleted_at as deletedAt',
 ] as const;
 
-export type NewWebhookRow = Pick<WebhookRow, 'id' | 'workspaceId' | 'targetUrl' | 'operations' | 'description' | 'secret' | 'createdAt'>;
+export type NewWebhookRow = Pick<
+  WebhookRow,
+  'id' | 'workspaceId' | 'targetUrl' | 'operations' | 'description' | 'secret' | 'filter' | 'fields' | 'ordering' | 'createdAt'
+>;
 
 /** Replaces the matching index rows of one webhook; call in the transaction that writes webhooks.operations. */
 async function writeOperationIndex(trx: Kysely<DB>, webhookId: string, workspaceId: string, operations: string[]): Promise<void> {
@@ -71,6 +87,9 @@ export async function insertWebhook(db: Kysely<DB>, row: NewWebhookRow, maxPerWo
         operations: row.operations,
         description: row.description,
         secret: row.secret,
+        filter: row.filter === null ? null : JSON.stringify(row.filter),
+        fields: row.fields,
+        ordering: row.ordering,
         status: 'ACTIVE',
         created_at: row.createdAt,
         updated_at: row.createdAt,
@@ -119,6 +138,11 @@ export interface WebhookChanges {
   status?: WebhookStatus;
   /** Replaces the secret; the previous one is dropped at once. */
   secret?: string;
+  /** A new record filter (null clears it). */
+  filter?: unknown | null;
+  /** A new fields list (null clears it). */
+  fields?: string[] | null;
+  ordering?: WebhookOrdering;
   /** With status ACTIVE: when the webhook was DISABLED, forget when it started failing (its failure window starts afresh). */
   resetFailingSinceIfDisabled?: boolean;
 }
@@ -140,6 +164,17 @@ export async function updateWebhook(
         ...(changes.operations !== undefined ? { operations: changes.operations } : {}),
         ...(changes.description !== undefined ? { description: changes.description } : {}),
         ...(changes.status !== undefined ? { status: changes.status } : {}),
+        // Disabling keeps the reason of a webhook already disabled (a 410 stays a 410); enabling clears it.
+        ...(changes.status === 'DISABLED'
+          ? {
+              disabled_reason: sql<WebhookDisabledReason | null>`CASE WHEN status = 'ACTIVE' THEN 'BY_USER' ELSE disabled_reason END`,
+              disabled_at: sql<Date | null>`CASE WHEN status = 'ACTIVE' THEN ${at.toISOString()}::timestamptz ELSE disabled_at END`,
+            }
+          : {}),
+        ...(changes.status === 'ACTIVE' ? { disabled_reason: null, disabled_at: null } : {}),
+        ...(changes.filter !== undefined ? { filter: changes.filter === null ? null : JSON.stringify(changes.filter) } : {}),
+        ...(changes.fields !== undefined ? { fields: changes.fields } : {}),
+        ...(changes.ordering !== undefined ? { ordering: changes.ordering } : {}),
         ...(changes.secret !== undefined ? { secret: changes.secret, previous_secret: null, previous_secret_expires_at: null } : {}),
         ...(changes.resetFailingSinceIfDisabled
           ? { failing_since: sql<Date | null>`CASE WHEN status = 'DISABLED' THEN NULL ELSE failing_since END` }
@@ -192,10 +227,16 @@ export async function rotateWebhookSecret(
 }
 
 /** Sets an ACTIVE live webhook to DISABLED; undefined when it was not active (already disabled, deleted or absent). */
-export async function disableWebhook(db: Kysely<DB>, workspaceId: string, id: string, at: Date): Promise<WebhookRow | undefined> {
+export async function disableWebhook(
+  db: Kysely<DB>,
+  workspaceId: string,
+  id: string,
+  reason: WebhookDisabledReason,
+  at: Date,
+): Promise<WebhookRow | undefined> {
   return db
     .updateTable('webhooks')
-    .set({ status: 'DISABLED', updated_at: at })
+    .set({ status: 'DISABLED', disabled_reason: reason, disabled_at: at, updated_at: at })
     .where('workspace_id', '=', workspaceId)
     .where('id', '=', id)
     .where('status', '=', 'ACTIVE')
@@ -236,6 +277,39 @@ export function matchingWebhookIdsQuery(db: Kysely<DB>, workspaceId: string, can
 export async function findMatchingWebhookIds(db: Kysely<DB>, workspaceId: string, candidates: string[]): Promise<string[]> {
   const rows = await matchingWebhookIdsQuery(db, workspaceId, candidates).execute();
   return rows.map((row) => row.id);
+}
+
+/** A matching webhook with its screen (contract §10): the filter as JSON text and the fields list. */
+export interface MatchedWebhook {
+  id: string;
+  filterJson: string | null;
+  fields: string[] | null;
+}
+
+/** matchingWebhookIdsQuery with each webhook's screen, read by the same primary-key probe. */
+export function matchingWebhooksQuery(db: Kysely<DB>, workspaceId: string, candidates: string[]) {
+  return db
+    .selectFrom('webhook_operations as o')
+    .innerJoinLateral(
+      (eb) =>
+        eb
+          .selectFrom('webhooks as w')
+          .select(['w.id', sql<string | null>`w.filter::text`.as('filterJson'), 'w.fields'])
+          .whereRef('w.id', '=', 'o.webhook_id')
+          .where('w.status', '=', 'ACTIVE')
+          .where('w.deleted_at', 'is', null)
+          .offset(0)
+          .as('live'),
+      (join) => join.onTrue(),
+    )
+    .select(['live.id', 'live.filterJson', 'live.fields'])
+    .distinct()
+    .where('o.workspace_id', '=', workspaceId)
+    .where('o.operation', 'in', candidates);
+}
+
+export async function findMatchingWebhooks(db: Kysely<DB>, workspaceId: string, candidates: string[]): Promise<MatchedWebhook[]> {
+  return matchingWebhooksQuery(db, workspaceId, candidates).execute();
 }
 
 /** The plan PostgreSQL chooses for the matching lookup, as text lines (for tests and diagnostics). */

@@ -7,7 +7,8 @@ import { invalidInput, notFound, SwitchboardError } from '../domain/errors.ts';
 import { requireStorableText } from '../domain/stored-text.ts';
 import { DEFAULT_OPERATIONS, validateOperations } from '../domain/operations.ts';
 import { normaliseTargetUrl, type TargetUrlRules } from '../domain/target-url.ts';
-import type { DB, WebhookStatus } from '../storage/schema.ts';
+import { validateWebhookFields, validateWebhookFilter } from '../domain/webhook-screen.ts';
+import type { DB, WebhookDisabledReason, WebhookOrdering, WebhookStatus } from '../storage/schema.ts';
 import * as store from '../storage/webhooks.ts';
 import { createSecretBox, type SecretBox } from './secret-box.ts';
 import {
@@ -20,6 +21,7 @@ import {
 
 export const MAX_DESCRIPTION_LENGTH = 1000;
 export const WEBHOOK_STATUSES: readonly WebhookStatus[] = ['ACTIVE', 'DISABLED'];
+export const WEBHOOK_ORDERINGS: readonly WebhookOrdering[] = ['NONE', 'PER_RECORD'];
 
 /** A webhook as the API shows it. `secret` is the plain secret in the answers to create and rotate only, else null. */
 export interface Webhook {
@@ -29,6 +31,16 @@ export interface Webhook {
   description: string | null;
   secret: string | null;
   status: WebhookStatus;
+  /** A record filter (contract §10) as given; null: every record. */
+  filter: unknown | null;
+  /** For updated events: deliver only when one of these fields changed; null: any change. */
+  fields: string[] | null;
+  /** PER_RECORD: one record's deliveries go strictly in commit order; NONE (default): as they can. */
+  ordering: WebhookOrdering;
+  /** Why it is DISABLED: GONE_410, FAILING_5_DAYS or BY_USER; null while ACTIVE. */
+  disabledReason: WebhookDisabledReason | null;
+  /** When it was disabled; null while ACTIVE. */
+  disabledAt: Date | null;
   createdAt: Date;
   updatedAt: Date;
   deletedAt: Date | null;
@@ -43,6 +55,11 @@ export interface CreateWebhookInput {
   description?: string | null;
   /** Generated when absent or empty. */
   secret?: string | null;
+  /** A record filter in the list filter grammar (contract §9), checked against the operations' objects. */
+  filter?: unknown;
+  fields?: string[] | null;
+  /** Defaults to NONE. */
+  ordering?: WebhookOrdering | null;
 }
 
 /** The changeable fields (Twenty's `WebhookUpdateInput`). Null means "leave as is", except description (null clears it). */
@@ -52,6 +69,11 @@ export interface WebhookFieldChanges {
   description?: string | null;
   /** Replaces the secret at once; the previous one stops signing (use rotation for a grace period). Empty means "keep". */
   secret?: string | null;
+  /** A new record filter; null clears it. */
+  filter?: unknown;
+  /** A new fields list; null clears it. */
+  fields?: string[] | null;
+  ordering?: WebhookOrdering | null;
 }
 
 /** Flat fields (the seed's form), a nested `update` (Twenty's form), or both when they agree. */
@@ -76,7 +98,7 @@ export interface WebhookService {
    * For the delivery engine (410 Gone, auto-disable): sets an ACTIVE webhook to DISABLED and logs why.
    * Answers whether it changed anything (false when already disabled, deleted or absent).
    */
-  disableWebhook(workspaceId: string, id: string, reason: string): Promise<boolean>;
+  disableWebhook(workspaceId: string, id: string, reason: WebhookDisabledReason): Promise<boolean>;
   /**
    * For the delivery engine: the plain signing secrets of a webhook (a stored row, or its id, in any
    * workspace, deleted or not): current first, then the previous one while its grace period lasts.
@@ -104,6 +126,11 @@ function toWebhook(row: store.WebhookRow, plainSecret: string | null = null): We
     description: row.description,
     secret: plainSecret,
     status: row.status,
+    filter: row.filter,
+    fields: row.fields,
+    ordering: row.ordering,
+    disabledReason: row.disabledReason,
+    disabledAt: row.disabledAt,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
     deletedAt: row.deletedAt,
@@ -118,6 +145,13 @@ function validateDescription(description: string | null, field: string): string 
   return requireStorableText(description, field);
 }
 
+function validateOrdering(ordering: string, field: string): WebhookOrdering {
+  if (!(WEBHOOK_ORDERINGS as readonly string[]).includes(ordering)) {
+    throw invalidInput(field, `${JSON.stringify(ordering)} is not an ordering: use NONE or PER_RECORD`);
+  }
+  return ordering as WebhookOrdering;
+}
+
 function validateStatus(status: string, field: string): WebhookStatus {
   if (!(WEBHOOK_STATUSES as readonly string[]).includes(status)) {
     throw invalidInput(field, `${JSON.stringify(status)} is not a status: use ACTIVE or DISABLED`);
@@ -130,7 +164,9 @@ function givenSecret(secret: string | null | undefined): string | undefined {
   return secret === null || secret === undefined || secret === '' ? undefined : secret;
 }
 
-const CHANGEABLE_FIELDS = ['targetUrl', 'operations', 'description', 'secret'] as const;
+const CHANGEABLE_FIELDS = ['targetUrl', 'operations', 'description', 'secret', 'filter', 'fields', 'ordering'] as const;
+/** Fields where null is a value (it clears them) rather than "leave as is". */
+const CLEARABLE_FIELDS: ReadonlySet<string> = new Set(['description', 'filter', 'fields']);
 
 /**
  * Merges the flat fields with the nested `update`. A field given in both places must agree, so a
@@ -143,8 +179,8 @@ function mergeChanges(input: UpdateWebhookInput): { changes: WebhookFieldChanges
   for (const key of CHANGEABLE_FIELDS) {
     const flat = input[key];
     const inner = nested[key];
-    const flatGiven = flat !== undefined && !(flat === null && key !== 'description');
-    const innerGiven = inner !== undefined && !(inner === null && key !== 'description');
+    const flatGiven = flat !== undefined && !(flat === null && !CLEARABLE_FIELDS.has(key));
+    const innerGiven = inner !== undefined && !(inner === null && !CLEARABLE_FIELDS.has(key));
     if (flatGiven && innerGiven && JSON.stringify(flat) !== JSON.stringify(inner)) {
       throw invalidInput(`update.${key}`, `differs from the top-level ${key}; give it in one place only`);
     }
@@ -207,6 +243,10 @@ export function createWebhookService(deps: WebhookServiceDeps): WebhookService {
       const description = validateDescription(input.description ?? null, 'description');
       const given = givenSecret(input.secret);
       const secret = given === undefined ? generateWebhookSecret() : validateGivenSecret(given);
+      const filter = input.filter ?? null;
+      validateWebhookFilter(filter, operations);
+      const fields = validateWebhookFields(input.fields, operations);
+      const ordering = input.ordering === undefined || input.ordering === null ? 'NONE' : validateOrdering(input.ordering, 'ordering');
 
       const row = await store.insertWebhook(db, {
         id,
@@ -215,6 +255,9 @@ export function createWebhookService(deps: WebhookServiceDeps): WebhookService {
         operations,
         description,
         secret: secretBox.seal(secret),
+        filter,
+        fields,
+        ordering,
         createdAt: clock.now(),
       }, maxWebhooks);
       if (row === 'taken') throw new SwitchboardError('CONFLICT', `id: a webhook with id ${id} already exists`, 'id');
@@ -239,6 +282,7 @@ export function createWebhookService(deps: WebhookServiceDeps): WebhookService {
       if (changes.description !== undefined) {
         write.description = validateDescription(changes.description, fieldName('description'));
       }
+      if (changes.ordering !== undefined && changes.ordering !== null) write.ordering = validateOrdering(changes.ordering, fieldName('ordering'));
       const secret = givenSecret(changes.secret);
       if (secret !== undefined) write.secret = secretBox.seal(validateGivenSecret(secret, fieldName('secret')));
       if (input.status !== undefined && input.status !== null) {
@@ -249,6 +293,16 @@ export function createWebhookService(deps: WebhookServiceDeps): WebhookService {
 
       if (!UUID_PATTERN.test(input.id)) throw notFound('webhook', input.id);
       const id = input.id.toLowerCase();
+      if (write.operations !== undefined || changes.filter !== undefined || changes.fields !== undefined) {
+        // A screen may only name fields of the objects the operations match, so a change to either checks both.
+        const current = requireFound(await store.findWebhook(db, workspaceId, id), id);
+        const operations = write.operations ?? current.operations;
+        const filter = changes.filter !== undefined ? changes.filter : current.filter;
+        validateWebhookFilter(filter, operations, fieldName('filter'));
+        const fields = validateWebhookFields(changes.fields !== undefined ? changes.fields : current.fields, operations, fieldName('fields'));
+        if (changes.filter !== undefined) write.filter = changes.filter;
+        if (changes.fields !== undefined) write.fields = fields;
+      }
       if (Object.keys(write).length === 0) return toWebhook(requireFound(await store.findWebhook(db, workspaceId, id), id));
       const row = await store.updateWebhook(db, workspaceId, id, write, clock.now());
       return toWebhook(requireFound(row, id));
@@ -276,7 +330,7 @@ export function createWebhookService(deps: WebhookServiceDeps): WebhookService {
     },
 
     async disableWebhook(workspaceId, id, reason) {
-      const row = await store.disableWebhook(db, workspaceId, id, clock.now());
+      const row = await store.disableWebhook(db, workspaceId, id, reason, clock.now());
       if (row) logger.warn({ webhookId: id, workspaceId, reason }, 'webhook disabled');
       return row !== undefined;
     },

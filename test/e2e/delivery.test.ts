@@ -160,10 +160,11 @@ describe.each(DATABASE_KINDS)('delivery end to end on %s', (kind) => {
       expect((await attemptsOf(app, delivery.id)).map((a) => [a.status_code, a.error])).toEqual([[410, null]]);
       expect(delivery.attempt_count).toBe(1);
       const row = await eventually(
-        () => app.server.database.db.selectFrom('webhooks').select('status').where('id', '=', webhook.id).executeTakeFirstOrThrow(),
+        () => app.server.database.db.selectFrom('webhooks').select(['status', 'disabled_reason', 'disabled_at']).where('id', '=', webhook.id).executeTakeFirstOrThrow(),
         (value) => value.status === 'DISABLED',
       );
-      expect(row.status).toBe('DISABLED');
+      expect(row).toMatchObject({ status: 'DISABLED', disabled_reason: 'GONE_410' });
+      expect(row.disabled_at).toBeInstanceOf(Date);
       await insertSampleEvents(app.server.database.db, workspaceId, 1);
       await new Promise((resolve) => setTimeout(resolve, 200));
       expect(target.requests).toHaveLength(1);
@@ -278,6 +279,9 @@ describe.each(DATABASE_KINDS)('delivery end to end on %s', (kind) => {
       app.server.worker!.wake();
       await target.waitForCount(3);
       await eventually(status, (row) => row.status === 'DISABLED');
+      const disabled = await app.graphql('query ($id: UUID!) { webhook(id: $id) { status disabledReason disabledAt } }', { id: webhook.id });
+      expect(disabled.data.webhook).toMatchObject({ status: 'DISABLED', disabledReason: 'FAILING_5_DAYS' });
+      expect(Date.parse(disabled.data.webhook.disabledAt)).toBeGreaterThan(before);
     } finally {
       await app.close();
     }

@@ -45,6 +45,7 @@ const CASES: Record<string, { document: (b: Ids) => string; expect: Expectation 
   rotateWebhookSecret: { document: (b) => `mutation { rotateWebhookSecret(id: "${b.webhook}") { id secret } }`, expect: 'notFound' },
   redeliver: { document: (b) => `mutation { redeliver(deliveryId: "${b.delivery}") { id } }`, expect: 'notFound' },
   recoverWebhook: { document: (b) => `mutation { recoverWebhook(id: "${b.webhook}", since: "2000-01-01T00:00:00Z") { queued } }`, expect: 'notFound' },
+  replayWebhookEvents: { document: (b) => `mutation { replayWebhookEvents(id: "${b.webhook}", since: "2000-01-01T00:00:00Z") { queued } }`, expect: 'notFound' },
   sendTestWebhook: { document: (b) => `mutation { sendTestWebhook(id: "${b.webhook}") { statusCode } }`, expect: 'notFound' },
   createPerson: { document: (b) => `mutation { createPerson(data: { id: "${b.person}", firstName: "Taken" }) { id } }`, expect: 'refused' },
   createPeople: { document: (b) => `mutation { createPeople(data: [{ firstName: "Ref", companyId: "${b.company}" }]) { id } }`, expect: 'refused' },

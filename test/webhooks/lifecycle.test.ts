@@ -84,9 +84,9 @@ describe.each(DATABASE_KINDS)('webhook secrets and lifecycle on %s', (kind) => {
     expect(await deliveriesFor(deleted.id)).toBe(1);
 
     await app.server.database.db.updateTable('webhooks').set({ failing_since: now }).where('id', '=', disabled.id).execute();
-    expect(await webhooks().disableWebhook(workspaceId(), disabled.id, '410 Gone')).toBe(true);
-    expect(await webhooks().disableWebhook(workspaceId(), disabled.id, '410 Gone')).toBe(false);
-    expect(await webhooks().disableWebhook(randomUUID(), deleted.id, 'wrong workspace')).toBe(false);
+    expect(await webhooks().disableWebhook(workspaceId(), disabled.id, 'GONE_410')).toBe(true);
+    expect(await webhooks().disableWebhook(workspaceId(), disabled.id, 'GONE_410')).toBe(false);
+    expect(await webhooks().disableWebhook(randomUUID(), deleted.id, 'BY_USER')).toBe(false);
     await webhooks().delete(workspaceId(), deleted.id);
     await events();
     expect(await deliveriesFor(disabled.id)).toBe(1);
@@ -99,6 +99,31 @@ describe.each(DATABASE_KINDS)('webhook secrets and lifecycle on %s', (kind) => {
     expect((await rawRow(disabled.id)).failing_since).toBeNull();
     await events();
     expect(await deliveriesFor(disabled.id)).toBe(2);
+  });
+
+  it('records why and when a webhook was disabled, keeps the first reason, and clears it on re-enable', async () => {
+    now = new Date('2024-03-06T10:00:00.000Z');
+    const query = `query ($id: UUID!) { webhook(id: $id) { status disabledReason disabledAt } }`;
+    const setStatus = `mutation ($id: UUID!, $status: WebhookStatus!) { updateWebhook(input: { id: $id, status: $status }) { status disabledReason disabledAt } }`;
+    const created = await webhooks().create(workspaceId(), { targetUrl: 'https://example.com/reasons' });
+    expect(created).toMatchObject({ disabledReason: null, disabledAt: null });
+
+    expect(await webhooks().disableWebhook(workspaceId(), created.id, 'GONE_410')).toBe(true);
+    expect((await app.graphql(query, { id: created.id })).data.webhook).toEqual({ status: 'DISABLED', disabledReason: 'GONE_410', disabledAt: now.toISOString() });
+    // Disabling by hand what is already disabled keeps the reason it has.
+    now = new Date('2024-03-06T11:00:00.000Z');
+    expect((await app.graphql(setStatus, { id: created.id, status: 'DISABLED' })).data.updateWebhook).toEqual({
+      status: 'DISABLED', disabledReason: 'GONE_410', disabledAt: '2024-03-06T10:00:00.000Z',
+    });
+    expect((await app.graphql(setStatus, { id: created.id, status: 'ACTIVE' })).data.updateWebhook).toEqual({ status: 'ACTIVE', disabledReason: null, disabledAt: null });
+    expect((await app.graphql(setStatus, { id: created.id, status: 'DISABLED' })).data.updateWebhook).toEqual({
+      status: 'DISABLED', disabledReason: 'BY_USER', disabledAt: now.toISOString(),
+    });
+    expect((await app.rest('GET', `/rest/webhooks/${created.id}`)).body.data.webhook).toMatchObject({ disabledReason: 'BY_USER', disabledAt: now.toISOString() });
+    // Another workspace neither sees nor changes it.
+    const other = await app.createWorkspace(`reasons-${randomUUID()}`);
+    expect((await app.graphql(setStatus, { id: created.id, status: 'ACTIVE' }, other.apiKey)).errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    expect((await app.graphql(query, { id: created.id }, other.apiKey)).data.webhook).toBeNull();
   });
 
   it('applies production rules: https only and no private targets', async () => {

@@ -1,10 +1,11 @@
-import { DateTime, UUID } from './scalars.ts';
+import { DateTime, JSONScalar, UUID } from './scalars.ts';
 import type { GraphQLModule } from './module.ts';
 
 export const baseModule: GraphQLModule = {
   typeDefs: /* GraphQL */ `
     scalar UUID
     scalar DateTime
+    scalar JSON
 
     type Workspace {
       id: UUID!
@@ -23,6 +24,7 @@ export const baseModule: GraphQLModule = {
   resolvers: {
     UUID,
     DateTime,
+    JSON: JSONScalar,
     Query: {
       currentWorkspace: (_parent, _args, context) => context.services.workspaces.getWorkspace(context.workspaceId),
     },

@@ -42,6 +42,8 @@ export const deliveriesModule: GraphQLModule = {
       "When the next attempt is due; null once SUCCEEDED or FAILED."
       nextAttemptAt: DateTime
       lastAttemptAt: DateTime
+      "PER_RECORD ordering: the earlier delivery of the same record this one is held back behind (it goes once that one settles)."
+      heldBehind: UUID
       createdAt: DateTime!
       "The JSON body sent to the endpoint."
       payload: String
@@ -79,6 +81,15 @@ export const deliveriesModule: GraphQLModule = {
       payload: String!
     }
 
+    type WebhookReplay {
+      webhookId: UUID!
+      since: DateTime!
+      "The end of the window replayed: the one asked for, or earlier when a bound stopped the call (replay again from there)."
+      until: DateTime!
+      "How many deliveries were queued."
+      queued: Int!
+    }
+
     type RecoverWebhookResult {
       webhookId: UUID!
       since: DateTime!
@@ -95,6 +106,8 @@ export const deliveriesModule: GraphQLModule = {
       p95LatencyMs: Float
       lastSuccessAt: DateTime
       lastFailureAt: DateTime
+      "Events that matched the webhook's operations but not its filter or fields (no delivery), counted by the hour."
+      filtered: Int!
     }
 
     extend type Webhook {
@@ -115,6 +128,8 @@ export const deliveriesModule: GraphQLModule = {
       redeliver(deliveryId: UUID!): WebhookDelivery!
       "Queues again every FAILED delivery of the webhook created since the given time."
       recoverWebhook(id: UUID!, since: DateTime!): RecoverWebhookResult!
+      "Queues one delivery for every stored event in [since, until) that the webhook matches now, oldest first."
+      replayWebhookEvents(id: UUID!, since: DateTime!, until: DateTime): WebhookReplay!
       "Signs and sends a sample event of the operation (default: from the webhook's operations) now."
       sendTestWebhook(id: UUID!, operation: String): TestWebhookAttempt!
     }
@@ -155,6 +170,8 @@ export const deliveriesModule: GraphQLModule = {
         await context.takeTestSend();
         return context.services.deliveryLog.sendTest(context.workspaceId, args.id, args.operation);
       },
+      replayWebhookEvents: (_parent, args: { id: string; since: Date; until?: Date | null }, context) =>
+        context.services.deliveryLog.replay(context.workspaceId, args.id, args.since, args.until),
       recoverWebhook: async (_parent, args: { id: string; since: Date }, context) => ({
         webhookId: args.id,
         since: args.since,

@@ -9,6 +9,12 @@ export const webhooksModule: GraphQLModule = {
       DISABLED
     }
 
+    "NONE: deliveries go as they can (fastest). PER_RECORD: one record's deliveries go strictly in commit order."
+    enum WebhookOrdering {
+      NONE
+      PER_RECORD
+    }
+
     type Webhook {
       id: UUID!
       targetUrl: String!
@@ -18,6 +24,15 @@ export const webhooksModule: GraphQLModule = {
       "The plain secret: only in the answer to createWebhook / rotateWebhookSecret, else null."
       secret: String
       status: WebhookStatus!
+      "A record filter in the list filter grammar; only events whose record matches are delivered. Null: every record."
+      filter: JSON
+      "For updated events: delivered only when one of these fields changed. Null: any change."
+      fields: [String!]
+      ordering: WebhookOrdering!
+      "Why the webhook is DISABLED: GONE_410 (its endpoint answered 410), FAILING_5_DAYS, or BY_USER. Null while ACTIVE."
+      disabledReason: String
+      "When it was disabled. Null while ACTIVE."
+      disabledAt: DateTime
       createdAt: DateTime!
       updatedAt: DateTime!
       deletedAt: DateTime
@@ -29,6 +44,9 @@ export const webhooksModule: GraphQLModule = {
       operations: [String!]
       description: String
       secret: String
+      filter: JSON
+      fields: [String!]
+      ordering: WebhookOrdering
     }
 
     "Flat fields (seed) or update (Twenty); a field given in both must agree."
@@ -38,6 +56,9 @@ export const webhooksModule: GraphQLModule = {
       operations: [String!]
       description: String
       status: WebhookStatus
+      filter: JSON
+      fields: [String!]
+      ordering: WebhookOrdering
       update: WebhookUpdateInput
     }
 
@@ -47,6 +68,9 @@ export const webhooksModule: GraphQLModule = {
       description: String
       "Replaces the secret at once (rotateWebhookSecret keeps the old one valid for 24 h)."
       secret: String
+      filter: JSON
+      fields: [String!]
+      ordering: WebhookOrdering
     }
 
     extend type Query {

@@ -3,6 +3,7 @@ import { invalidInput } from '../../domain/errors.ts';
 import { INSTANT_RANGE, parseIsoDateTime } from '../../domain/records.ts';
 import type { DeliveryStatus } from '../../storage/schema.ts';
 import { requireCaller } from '../context.ts';
+import type { TakeTestSend } from './routes.ts';
 import type { Services } from '../../services.ts';
 
 type WithWebhook = FastifyRequest<{ Params: { id: string }; Querystring: { status?: string; limit?: string; cursor?: string } }>;
@@ -15,8 +16,22 @@ function parseLimit(text: string | undefined): number | undefined {
   return limit;
 }
 
+/** A JSON object body, or {} when there is none. */
+function bodyObject(body: unknown): Record<string, unknown> {
+  if (body === undefined || body === null) return {};
+  if (typeof body !== 'object' || Array.isArray(body)) throw invalidInput('body', 'must be a JSON object');
+  return body as Record<string, unknown>;
+}
+
+function parseDate(value: unknown, field: string): Date {
+  if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(Date.parse(value))) {
+    throw invalidInput(field, 'must be an ISO 8601 date, e.g. 2024-03-04T11:00:00Z');
+  }
+  return new Date(value);
+}
+
 /** The delivery log of one webhook under `/rest/webhooks/:id/…`, in the `{ data: { <name>: … } }` shape. */
-export async function registerDeliveryRoutes(app: FastifyInstance, services: Services): Promise<void> {
+export async function registerDeliveryRoutes(app: FastifyInstance, services: Services, takeTestSend: TakeTestSend): Promise<void> {
   const log = services.deliveryLog;
   const workspace = (request: FastifyRequest) => requireCaller(request).workspaceId;
 
@@ -54,6 +69,22 @@ export async function registerDeliveryRoutes(app: FastifyInstance, services: Ser
     const since = new Date(iso);
     const queued = await log.recover(workspace(request), request.params.id, since);
     return { data: { recoverWebhook: { webhookId: request.params.id, since, queued } } };
+  });
+
+  app.post('/rest/webhooks/:id/replay', async (request: FastifyRequest<{ Params: { id: string }; Body: unknown }>) => {
+    const body = bodyObject(request.body);
+    const since = parseDate(body.since, 'since');
+    const until = body.until === undefined || body.until === null ? undefined : parseDate(body.until, 'until');
+    return { data: { replayWebhookEvents: await log.replay(workspace(request), request.params.id, since, until) } };
+  });
+
+  app.post('/rest/webhooks/:id/test', async (request: FastifyRequest<{ Params: { id: string }; Body: unknown }>) => {
+    const body = bodyObject(request.body);
+    if (body.operation !== undefined && body.operation !== null && typeof body.operation !== 'string') {
+      throw invalidInput('operation', 'must be a string such as person.created');
+    }
+    await takeTestSend(request);
+    return { data: { sendTestWebhook: await log.sendTest(workspace(request), request.params.id, body.operation as string | null | undefined) } };
   });
 
   app.get('/rest/webhooks/:id/stats', async (request: FastifyRequest<{ Params: { id: string } }>) => ({

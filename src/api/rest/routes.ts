@@ -17,11 +17,14 @@ async function refuseRepeatedQueryParameters(request: FastifyRequest): Promise<v
 }
 
 /** Mounts every REST resource under /rest (CONTRACT.md section 7). */
-export async function registerRestRoutes(app: FastifyInstance, services: Services): Promise<void> {
+/** Takes one test send from the request's and the workspace's budgets; throws when either is spent. */
+export type TakeTestSend = (request: FastifyRequest) => Promise<void>;
+
+export async function registerRestRoutes(app: FastifyInstance, services: Services, takeTestSend: TakeTestSend): Promise<void> {
   await app.register(async (rest) => {
     rest.addHook('preHandler', refuseRepeatedQueryParameters);
     await registerWebhookRoutes(rest, services);
-    await registerDeliveryRoutes(rest, services);
+    await registerDeliveryRoutes(rest, services, takeTestSend);
     await registerRecordRoutes(rest, services);
   });
 }

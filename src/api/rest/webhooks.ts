@@ -14,7 +14,7 @@ class MalformedBody extends Error {
   }
 }
 
-type FieldKind = 'string' | 'nullableString' | 'stringList' | 'object';
+type FieldKind = 'string' | 'nullableString' | 'stringList' | 'object' | 'json';
 
 function checkFields(body: unknown, fields: Record<string, FieldKind>, path = ''): Record<string, unknown> {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
@@ -25,7 +25,7 @@ function checkFields(body: unknown, fields: Record<string, FieldKind>, path = ''
     const name = path ? `${path}.${key}` : key;
     const kind = fields[key];
     if (!kind) throw new MalformedBody(name, `${name}: unknown field (expected ${Object.keys(fields).join(', ')})`);
-    if (value === null || value === undefined) continue;
+    if (value === null || value === undefined || kind === 'json') continue;
     const ok =
       kind === 'stringList'
         ? Array.isArray(value) && value.every((item) => typeof item === 'string')
@@ -45,6 +45,10 @@ const CHANGE_FIELDS: Record<string, FieldKind> = {
   operations: 'stringList',
   description: 'nullableString',
   secret: 'nullableString',
+  // Checked by the service, which names the bad part of a filter.
+  filter: 'json',
+  fields: 'stringList',
+  ordering: 'string',
 };
 
 function parseCreate(body: unknown): CreateWebhookInput {

@@ -26,6 +26,8 @@ export interface ClaimedDelivery {
     secret: string;
     previousSecret: string | null;
     previousSecretExpiresAt: Date | null;
+    /** PER_RECORD ordering. */
+    ordered: boolean;
   };
 }
 
@@ -60,6 +62,7 @@ export interface ClaimRow {
   event_created_at: Date;
   target_url: string;
   webhook_status: WebhookStatus;
+  webhook_ordered: boolean;
   webhook_deleted_at: Date | null;
   secret: string;
   previous_secret: string | null;
@@ -99,7 +102,7 @@ export async function claimDueDeliveries(db: Kysely<DB>, options: ClaimOptions):
 export const selectClaimed = sql`
   SELECT c.id, c.workspace_id, c.webhook_id, c.event_id, c.operation, c.attempt_count,
          e.record, e.previous_record, e.updated_fields, e.created_at AS event_created_at,
-         w.target_url, w.status AS webhook_status, w.deleted_at AS webhook_deleted_at,
+         w.target_url, w.status AS webhook_status, w.ordering = 'PER_RECORD' AS webhook_ordered, w.deleted_at AS webhook_deleted_at,
          w.secret, w.previous_secret, w.previous_secret_expires_at
   FROM claimed c
   JOIN events e ON e.id = c.event_id
@@ -126,6 +129,7 @@ export function toClaimedDeliveries(rows: ClaimRow[], leaseToken: string, leaseU
     webhook: {
       targetUrl: row.target_url,
       status: row.webhook_status,
+      ordered: row.webhook_ordered,
       deleted: row.webhook_deleted_at !== null,
       secret: row.secret,
       previousSecret: row.previous_secret,
@@ -134,12 +138,33 @@ export function toClaimedDeliveries(rows: ClaimRow[], leaseToken: string, leaseU
   }));
 }
 
+/**
+ * A condition on the delivery row `alias`: it is not held back by PER_RECORD ordering. A delivery to a PER_RECORD
+ * webhook (ordering_key set) goes only when no earlier delivery of the same webhook and record is unsettled (one
+ * being sent or waiting for a retry is PENDING) and no earlier event of the record still awaits its fan-out (a
+ * concurrent dispatch may not have committed its delivery yet). Rows of NONE webhooks pass on the first test.
+ */
+export function notHeldBack(alias: string) {
+  const column = (name: string) => sql.ref(`${alias}.${name}`);
+  return sql`(${column('ordering_key')} IS NULL OR (
+    NOT EXISTS (
+      SELECT 1 FROM deliveries earlier
+      WHERE earlier.webhook_id = ${column('webhook_id')} AND earlier.ordering_key = ${column('ordering_key')}
+        AND earlier.status = 'PENDING' AND earlier.ordering_seq < ${column('ordering_seq')}
+    )
+    AND NOT EXISTS (
+      SELECT 1 FROM pending_fanouts waiting JOIN events waiting_event ON waiting_event.id = waiting.event_id
+      WHERE waiting_event.record_id = ${column('ordering_key')} AND waiting_event.commit_order < ${column('ordering_seq')}
+    )
+  ))`;
+}
+
 /** The oldest due deliveries of every webhook, in one read of the due index. */
 function pickOldestDue(options: ClaimOptions) {
   return sql`
-    SELECT id FROM deliveries
-    WHERE status = 'PENDING' AND next_attempt_at <= ${options.now.toISOString()}::timestamptz
-    ORDER BY next_attempt_at
+    SELECT d.id FROM deliveries d
+    WHERE d.status = 'PENDING' AND d.next_attempt_at <= ${options.now.toISOString()}::timestamptz AND ${notHeldBack('d')}
+    ORDER BY d.next_attempt_at
     LIMIT ${options.limit}
     FOR UPDATE SKIP LOCKED
   `;
@@ -186,6 +211,7 @@ export function pickDuePerWebhook(options: ClaimOptions, exclude: string[]) {
       WHERE d.status = 'PENDING'
         AND (d.webhook_id, d.next_attempt_at) >= (p.webhook_id, p.first_due)
         AND (d.webhook_id, d.next_attempt_at) <= (p.webhook_id, ${now})
+        AND ${notHeldBack('d')}
       ORDER BY d.webhook_id, d.next_attempt_at
       LIMIT ${options.limit}
       FOR UPDATE SKIP LOCKED
@@ -197,18 +223,25 @@ export function pickDuePerWebhook(options: ClaimOptions, exclude: string[]) {
 
 /**
  * When the earliest PENDING delivery comes due (retries and expiring leases included), leaving out the
- * given webhooks; null if none. With exclusions it reads the first row of each webhook rather than the
+ * given webhooks and deliveries held back by PER_RECORD ordering (they go when the one ahead settles); null if none. With exclusions it reads the first row of each webhook rather than the
  * whole due pile of the excluded ones (see pickDuePerWebhook).
  */
 export async function nextDueAt(db: Kysely<DB>, excludeWebhookIds: string[] = []): Promise<Date | null> {
   const result =
     excludeWebhookIds.length === 0
       ? await sql<{ due: Date | string | null }>`
-          SELECT min(next_attempt_at) AS due FROM deliveries WHERE status = 'PENDING'
+          SELECT min(d.next_attempt_at) AS due FROM deliveries d WHERE d.status = 'PENDING' AND ${notHeldBack('d')}
         `.execute(db)
       : await sql<{ due: Date | string | null }>`
           ${pendingWebhooks()}
-          SELECT min(first_due) AS due FROM pending_webhooks WHERE webhook_id <> ALL(${excludeWebhookIds}::uuid[])
+          SELECT min(due.next_attempt_at) AS due FROM pending_webhooks p
+          CROSS JOIN LATERAL (
+            SELECT d.next_attempt_at FROM deliveries d
+            WHERE d.status = 'PENDING' AND (d.webhook_id, d.next_attempt_at) >= (p.webhook_id, p.first_due)
+              AND (d.webhook_id, d.next_attempt_at) <= (p.webhook_id, 'infinity'::timestamptz) AND ${notHeldBack('d')}
+            ORDER BY d.webhook_id, d.next_attempt_at LIMIT 1
+          ) due
+          WHERE p.webhook_id <> ALL(${excludeWebhookIds}::uuid[])
         `.execute(db);
   const due = result.rows[0]?.due;
   return due ? new Date(due) : null;

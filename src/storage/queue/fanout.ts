@@ -48,10 +48,24 @@ export async function dispatchFanouts(db: Kysely<DB>, limit: number, claim?: Dis
     taken AS (
       DELETE FROM pending_fanouts
       WHERE event_id = ANY(ARRAY(SELECT event_id FROM picked))
-      RETURNING event_id, webhook_ids
+      RETURNING event_id, webhook_ids, filtered_webhook_ids, created_at
+    ),
+    -- Screened-out events are tallied here, off the write path: a write never waits on a shared counter row.
+    tallied AS (
+      INSERT INTO webhook_filtered_counts (webhook_id, hour, filtered)
+      SELECT w.id, date_trunc('hour', t.created_at), count(*)
+      FROM taken t
+      CROSS JOIN LATERAL unnest(t.filtered_webhook_ids) AS screened(webhook_id)
+      JOIN webhooks w ON w.id = screened.webhook_id
+      GROUP BY 1, 2
+      -- A fixed order: concurrent dispatches lock the tally rows alike and cannot deadlock.
+      ORDER BY 1, 2
+      ON CONFLICT (webhook_id, hour) DO UPDATE SET filtered = webhook_filtered_counts.filtered + EXCLUDED.filtered
     ),
     matched AS (
       SELECT e.workspace_id, w.id AS webhook_id, e.id AS event_id, e.operation, e.created_at,
+             CASE WHEN w.ordering = 'PER_RECORD' THEN e.record_id END AS ordering_key,
+             CASE WHEN w.ordering = 'PER_RECORD' THEN e.commit_order END AS ordering_seq,
              w.id = ANY(${claim?.excludeWebhookIds ?? []}::uuid[])
                OR row_number() OVER (PARTITION BY w.id ORDER BY e.created_at, e.id)
                   > COALESCE(room.room_left, ${claim?.perWebhookLimit ?? 0})
@@ -66,13 +80,14 @@ export async function dispatchFanouts(db: Kysely<DB>, limit: number, claim?: Dis
     ),
     created AS (
       INSERT INTO deliveries (id, workspace_id, webhook_id, event_id, operation, status, next_attempt_at, lease_token,
-                              leased_by, created_at, updated_at)
+                              leased_by, ordering_key, ordering_seq, created_at, updated_at)
       SELECT gen_random_uuid(), workspace_id, webhook_id, event_id, operation, 'PENDING',
              CASE WHEN leased THEN ${leaseUntil}::timestamptz ELSE created_at END,
              CASE WHEN leased THEN ${leaseToken}::uuid END, CASE WHEN leased THEN ${workerId}::uuid END,
-             created_at, created_at
+             ordering_key, ordering_seq, created_at, created_at
       FROM (
-        SELECT m.*, NOT held_back
+        -- A PER_RECORD delivery is never leased here: a claim checks that it is the next of its record.
+        SELECT m.*, NOT held_back AND ordering_key IS NULL
                AND row_number() OVER (PARTITION BY held_back ORDER BY created_at, event_id, webhook_id) <= ${claim?.limit ?? 0}
                AS leased
         FROM matched m

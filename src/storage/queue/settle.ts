@@ -122,7 +122,8 @@ export async function markWebhooksFailing(
     WHERE w.id = f.id AND w.failing_since IS NULL
   `.execute(db);
   const disabled = await sql<{ id: string }>`
-    UPDATE webhooks SET status = 'DISABLED', updated_at = ${now.toISOString()}::timestamptz
+    UPDATE webhooks SET status = 'DISABLED', disabled_reason = 'FAILING_5_DAYS', disabled_at = ${now.toISOString()}::timestamptz,
+                        updated_at = ${now.toISOString()}::timestamptz
     WHERE id = ANY(${ids}::uuid[]) AND status = 'ACTIVE' AND failing_since <= ${disableBefore.toISOString()}::timestamptz
     RETURNING id
   `.execute(db);
@@ -133,7 +134,8 @@ export async function markWebhooksFailing(
 export async function disableWebhooks(db: Kysely<DB>, webhookIds: string[], now: Date): Promise<string[]> {
   if (webhookIds.length === 0) return [];
   const result = await sql<{ id: string }>`
-    UPDATE webhooks SET status = 'DISABLED', updated_at = ${now.toISOString()}::timestamptz
+    UPDATE webhooks SET status = 'DISABLED', disabled_reason = 'GONE_410', disabled_at = ${now.toISOString()}::timestamptz,
+                        updated_at = ${now.toISOString()}::timestamptz
     WHERE id = ANY(${[...webhookIds].sort()}::uuid[]) AND status = 'ACTIVE'
     RETURNING id
   `.execute(db);
