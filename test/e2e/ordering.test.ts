@@ -20,7 +20,7 @@ async function startCluster(kind: (typeof DATABASE_KINDS)[number], retrySchedule
   cleanups.push(() => api.close());
   for (let index = 0; index < 2; index += 1) {
     const worker = await startSwitchboard({
-      config: loadConfig({ SWITCHBOARD_ALLOW_PRIVATE_TARGETS: 'true', ...env }),
+      config: loadConfig({ SWITCHBOARD_ALLOW_PRIVATE_TARGETS: 'true', DATA_DIR: api.dataDir, ...env }),
       role: 'worker',
       database: api.server.database,
       logger: pino({ level: 'silent' }),
