@@ -17,8 +17,9 @@ Commands:
   apikey list [--workspace NAME]                        list a workspace's keys (id, prefix, name, dates)
   apikey revoke <id|prefix> [--workspace NAME]          revoke a key: it answers 401 from then on
                                                         (all three work while a server runs: see README.md)
-  move-to-postgres --to postgres://… [--from DATA_DIR]  copy the embedded database into a new, empty
-                                                        PostgreSQL database (stop the server first)
+  move --to postgres://… [--from DATA_DIR]              copy the embedded database into a new, empty
+                                                        PostgreSQL database (stop the server first;
+                                                        also spelled move-to-postgres)
   secrets reseal [--new-key KEY]                        seal every stored webhook secret under a new key
                                                         (generated when not given; stop every server first)
   listen [--port 4000] [--secret S] [--forward URL] [--fail-rate R]
@@ -164,8 +165,8 @@ const secrets: Handler = async (args) => {
 
 const moveToPostgres: Handler = async (args) => {
   const { values } = parseArgs({ args, options: { to: { type: 'string' }, from: { type: 'string' } } });
-  const target = values.to ?? fail('move-to-postgres: give the target with --to postgres://… (a new, empty database)');
-  if (!/^postgres(ql)?:\/\//.test(target)) fail(`move-to-postgres: --to "${target}" must start with postgres:// or postgresql://`);
+  const target = values.to ?? fail('move: give the target with --to postgres://… (a new, empty database)');
+  if (!/^postgres(ql)?:\/\//.test(target)) fail(`move: --to "${target}" must start with postgres:// or postgresql://`);
   const config = loadConfig({ ...process.env, DATABASE_URL: '', ...(values.from ? { DATA_DIR: values.from } : {}) });
   const logger = createProcessLogger(config);
   const { moveDatabase } = await import('../storage/move.ts');
@@ -203,6 +204,7 @@ function redactPassword(url: string): string {
 }
 
 const commands: Record<string, Handler> = {
+  move: moveToPostgres,
   'move-to-postgres': moveToPostgres,
   serve,
   migrate,
