@@ -88,7 +88,7 @@ describe.skipIf(!adminUrl)('switchboard move-to-postgres', () => {
       await source.kill('SIGKILL');
 
       // The move, with a progress line per table and a verified summary.
-      const move = runCli(['move-to-postgres', '--to', target.url], { DATA_DIR: dataDir, DATABASE_URL: '' });
+      const move = runCli(['move', '--to', target.url], { DATA_DIR: dataDir, DATABASE_URL: '' });
       expect(await move.exited, move.output()).toBe(0);
       for (const table of ['workspaces', 'api_keys', 'webhooks', 'events', 'deliveries', 'delivery_attempts', 'people']) {
         expect(move.output()).toMatch(new RegExp(`^${table}: \\d+ of \\d+ rows$`, 'm'));
