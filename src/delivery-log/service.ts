@@ -23,6 +23,19 @@ export interface DeliveryWithAttempts extends store.DeliveryRow {
   payload: string | null;
 }
 
+export type SeriesWindow = 'DAY' | 'WEEK';
+export const SERIES_WINDOW_HOURS: Record<SeriesWindow, number> = { DAY: 24, WEEK: 168 };
+export const SERIES_BUCKET_SECONDS = 3600;
+export const MAX_SERIES_POINTS = SERIES_WINDOW_HOURS.WEEK;
+
+export interface WebhookSeries {
+  window: SeriesWindow;
+  since: Date;
+  bucketSeconds: number;
+  summary: store.WebhookStatsRow;
+  points: store.SeriesPointRow[];
+}
+
 export interface DeliveryPage {
   edges: Array<{ node: DeliveryWithAttempts; cursor: string }>;
   pageInfo: { hasNextPage: boolean; endCursor: string | null };
@@ -49,6 +62,13 @@ export interface DeliveryLogService {
   recover(workspaceId: string, webhookId: string, since: Date): Promise<number>;
   /** Attempt figures of the last 24 hours. */
   stats(workspaceId: string, webhookId: string): Promise<store.WebhookStatsRow>;
+  /**
+   * Attempt figures of these webhooks (already known to be the workspace's) over a window: the whole window and
+   * its newest `points` hours (at most the window's), every hour present (zero when nothing was sent), oldest first. One statement.
+   */
+  series(workspaceId: string, webhookIds: string[], window: SeriesWindow, points?: number | null): Promise<Map<string, WebhookSeries>>;
+  /** The newest delivery of each of these webhooks, with attempts; a constant number of statements. */
+  latest(workspaceId: string, webhookIds: string[]): Promise<Map<string, DeliveryWithAttempts>>;
   /** Sends a sample event of `operation` (default: from the webhook's operations) now; stores nothing. */
   sendTest(workspaceId: string, webhookId: string, operation?: string | null): Promise<TestAttempt>;
   close(): Promise<void>;
@@ -148,6 +168,40 @@ export function createDeliveryLogService(db: Kysely<DB>, clock: Clock, testSende
     async stats(workspaceId, webhookId) {
       await requireWebhook(workspaceId, webhookId);
       return store.webhookAttemptStats(db, webhookId, new Date(clock.now().getTime() - STATS_WINDOW_MS));
+    },
+
+    async series(workspaceId, webhookIds, window, points) {
+      const hours = SERIES_WINDOW_HOURS[window];
+      if (!hours) throw invalidInput('window', `must be one of ${Object.keys(SERIES_WINDOW_HOURS).join(', ')}`);
+      const asked = points ?? hours;
+      if (!Number.isInteger(asked) || asked < 1 || asked > MAX_SERIES_POINTS) {
+        throw invalidInput('first', `must be an integer from 1 to ${MAX_SERIES_POINTS}`);
+      }
+      const wanted = Math.min(asked, hours);
+      const bucketMs = SERIES_BUCKET_SECONDS * 1000;
+      const now = clock.now().getTime();
+      const since = new Date(now - hours * 3_600_000);
+      const ids = webhookIds.filter(isUuid);
+      const rows = await store.webhookAttemptSeries(db, workspaceId, ids, since, SERIES_BUCKET_SECONDS);
+      const currentBucket = Math.floor(now / bucketMs);
+      const result = new Map<string, WebhookSeries>();
+      for (const id of webhookIds) {
+        const row = rows.get(id);
+        const byStart = new Map((row?.points ?? []).map((point) => [point.start.getTime(), point]));
+        const dense: store.SeriesPointRow[] = [];
+        for (let bucket = currentBucket - wanted + 1; bucket <= currentBucket; bucket++) {
+          const start = bucket * bucketMs;
+          dense.push(byStart.get(start) ?? { start: new Date(start), succeeded: 0, failed: 0, p50LatencyMs: null, p95LatencyMs: null });
+        }
+        result.set(id, { window, since, bucketSeconds: SERIES_BUCKET_SECONDS, summary: row?.summary ?? store.emptyStats(), points: dense });
+      }
+      return result;
+    },
+
+    async latest(workspaceId, webhookIds) {
+      const rows = await store.latestDeliveries(db, workspaceId, webhookIds.filter(isUuid));
+      const detailed = await withDetails(workspaceId, rows);
+      return new Map(detailed.map((delivery) => [delivery.webhookId, delivery]));
     },
 
     async sendTest(workspaceId, webhookId, operation) {

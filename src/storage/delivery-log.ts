@@ -249,3 +249,115 @@ export async function deleteSettledEventsBefore(db: Kysely<DB>, before: Date, ba
   `.execute(db);
   return Number(result.numAffectedRows ?? 0);
 }
+
+export interface SeriesPointRow {
+  /** Start of the bucket. */
+  start: Date;
+  succeeded: number;
+  failed: number;
+  p50LatencyMs: number | null;
+  p95LatencyMs: number | null;
+}
+
+export interface WebhookSeriesRow {
+  summary: WebhookStatsRow;
+  /** Only the buckets that had attempts, oldest first. */
+  points: SeriesPointRow[];
+}
+
+/**
+ * Attempt figures of several webhooks of one workspace since a time, per bucket of `bucketSeconds` and over the
+ * whole window, in one statement (grouping sets) read through delivery_attempts_by_webhook.
+ */
+export async function webhookAttemptSeries(
+  db: Kysely<DB>,
+  workspaceId: string,
+  webhookIds: string[],
+  since: Date,
+  bucketSeconds: number,
+): Promise<Map<string, WebhookSeriesRow>> {
+  const series = new Map<string, WebhookSeriesRow>();
+  if (webhookIds.length === 0) return series;
+  const result = await sql<{
+    webhook_id: string;
+    bucket: number | null;
+    whole: number;
+    sent: string;
+    succeeded: string;
+    p50: number | null;
+    p95: number | null;
+    last_success: Date | null;
+    last_failure: Date | null;
+  }>`
+    SELECT webhook_id, bucket, GROUPING(bucket) AS whole,
+           count(*) AS sent,
+           count(*) FILTER (WHERE status_code BETWEEN 200 AND 299) AS succeeded,
+           percentile_cont(0.5) WITHIN GROUP (ORDER BY duration_ms) AS p50,
+           percentile_cont(0.95) WITHIN GROUP (ORDER BY duration_ms) AS p95,
+           max(started_at) FILTER (WHERE status_code BETWEEN 200 AND 299) AS last_success,
+           max(started_at) FILTER (WHERE status_code IS NULL OR status_code NOT BETWEEN 200 AND 299) AS last_failure
+    FROM (
+      SELECT webhook_id, status_code, duration_ms, started_at,
+             floor(extract(epoch FROM started_at) / ${bucketSeconds})::bigint AS bucket
+      FROM delivery_attempts
+      WHERE workspace_id = ${workspaceId} AND webhook_id = ANY(${webhookIds}::uuid[]) AND started_at >= ${since}
+    ) AS attempts
+    GROUP BY GROUPING SETS ((webhook_id, bucket), (webhook_id))
+    ORDER BY webhook_id, bucket
+  `.execute(db);
+  const entry = (webhookId: string): WebhookSeriesRow => {
+    let found = series.get(webhookId);
+    if (!found) {
+      found = { summary: emptyStats(), points: [] };
+      series.set(webhookId, found);
+    }
+    return found;
+  };
+  for (const row of result.rows) {
+    const sent = Number(row.sent);
+    const succeeded = Number(row.succeeded);
+    const target = entry(row.webhook_id);
+    if (Number(row.whole) === 1) {
+      target.summary = {
+        sent,
+        succeeded,
+        failed: sent - succeeded,
+        p50LatencyMs: row.p50,
+        p95LatencyMs: row.p95,
+        lastSuccessAt: row.last_success,
+        lastFailureAt: row.last_failure,
+      };
+    } else {
+      target.points.push({
+        start: new Date(Number(row.bucket) * bucketSeconds * 1000),
+        succeeded,
+        failed: sent - succeeded,
+        p50LatencyMs: row.p50,
+        p95LatencyMs: row.p95,
+      });
+    }
+  }
+  return series;
+}
+
+export function emptyStats(): WebhookStatsRow {
+  return { sent: 0, succeeded: 0, failed: 0, p50LatencyMs: null, p95LatencyMs: null, lastSuccessAt: null, lastFailureAt: null };
+}
+
+/** The newest delivery of each of these webhooks of one workspace, each an index lookup. */
+export async function latestDeliveries(db: Kysely<DB>, workspaceId: string, webhookIds: string[]): Promise<DeliveryRow[]> {
+  if (webhookIds.length === 0) return [];
+  const result = await sql<DeliveryRow>`
+    SELECT latest.* FROM unnest(${webhookIds}::uuid[]) AS listed(id)
+    CROSS JOIN LATERAL (
+      SELECT id, workspace_id AS "workspaceId", webhook_id AS "webhookId", event_id AS "eventId", operation, status,
+             attempt_count AS "attemptCount", next_attempt_at AS "nextAttemptAt", last_attempt_at AS "lastAttemptAt",
+             created_at AS "createdAt", updated_at AS "updatedAt"
+      FROM deliveries
+      WHERE deliveries.webhook_id = listed.id AND deliveries.workspace_id = ${workspaceId}
+      ORDER BY created_at DESC, id DESC
+      LIMIT 1
+    ) AS latest
+  `.execute(db);
+  return result.rows;
+}

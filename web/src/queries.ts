@@ -40,6 +40,28 @@ export interface LastDelivery {
   attempts: Array<{ number: number; statusCode: number | null; error: string | null }>;
 }
 
+export interface WebhookStats {
+  sent: number;
+  succeeded: number;
+  failed: number;
+  successRate: number | null;
+  p50LatencyMs: number | null;
+  p95LatencyMs: number | null;
+}
+
+export interface SeriesPoint {
+  start: string;
+  succeeded: number;
+  failed: number;
+  p50LatencyMs?: number | null;
+  p95LatencyMs?: number | null;
+}
+
+export interface WebhookOverview {
+  day: { stats: WebhookStats; points: SeriesPoint[] };
+  week: { stats: WebhookStats };
+}
+
 export interface Webhook {
   id: string;
   targetUrl: string;
@@ -49,6 +71,8 @@ export interface Webhook {
   createdAt: string;
   updatedAt: string;
   lastDelivery?: LastDelivery | null;
+  /** The last 24 hours, for the list's sparkline. */
+  recent?: { stats: Pick<WebhookStats, 'sent' | 'successRate'>; points: SeriesPoint[] };
 }
 
 export interface ApiKey {
@@ -67,6 +91,8 @@ export interface TestAttempt extends Attempt {
 
 const WEBHOOK_FIELDS = 'id targetUrl operations description status createdAt updatedAt';
 const LAST_DELIVERY = 'lastDelivery { id status operation lastAttemptAt createdAt attempts { number statusCode error } }';
+const RECENT = 'recent: series(window: DAY, first: 24) { stats { sent successRate } points { start succeeded failed } }';
+const STATS_FIELDS = 'sent succeeded failed successRate p50LatencyMs p95LatencyMs';
 const ATTEMPT_FIELDS = 'number startedAt durationMs statusCode responseBody error requestHeaders { name value }';
 const DELIVERY_FIELDS = `id eventId operation status attemptCount nextAttemptAt lastAttemptAt createdAt payload attempts { ${ATTEMPT_FIELDS} }`;
 
@@ -76,13 +102,25 @@ export async function fetchWorkspace(apiKey?: string): Promise<{ id: string; nam
 }
 
 export async function fetchWebhooks(): Promise<Webhook[]> {
-  const data = await graphql<{ webhooks: Webhook[] }>(`{ webhooks { ${WEBHOOK_FIELDS} ${LAST_DELIVERY} } }`);
+  const data = await graphql<{ webhooks: Webhook[] }>(`{ webhooks { ${WEBHOOK_FIELDS} ${LAST_DELIVERY} ${RECENT} } }`);
   return data.webhooks;
 }
 
 export async function fetchWebhook(id: string): Promise<Webhook | null> {
   const data = await graphql<{ webhook: Webhook | null }>(
     `query Webhook($id: UUID!) { webhook(id: $id) { ${WEBHOOK_FIELDS} } }`,
+    { id },
+  );
+  return data.webhook;
+}
+
+/** The overview's figures and chart, in one query. */
+export async function fetchWebhookOverview(id: string): Promise<WebhookOverview | null> {
+  const data = await graphql<{ webhook: WebhookOverview | null }>(
+    `query WebhookOverview($id: UUID!) { webhook(id: $id) {
+      day: series(window: DAY) { stats { ${STATS_FIELDS} } points { start succeeded failed p50LatencyMs p95LatencyMs } }
+      week: series(window: WEEK, first: 1) { stats { ${STATS_FIELDS} } }
+    } }`,
     { id },
   );
   return data.webhook;

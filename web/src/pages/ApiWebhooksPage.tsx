@@ -1,6 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import { errorMessage } from '../api.ts';
 import { LastDeliverySummary, OperationChips, WebhookStatusBadge } from '../components/badges.tsx';
+import { Sparkline, formatRate } from '../components/charts.tsx';
 import { Badge, ConfirmDialog, ErrorNotice, OneTimeSecret, Section, Spinner, TextField } from '../components/ui.tsx';
 import { formatDateTime } from '../format.ts';
 import { useDocumentTitle, useLoad } from '../hooks.ts';
@@ -71,6 +72,15 @@ function WebhooksSection() {
                 </td>
                 <td data-label="Last delivery">
                   <LastDeliverySummary delivery={webhook.lastDelivery} />
+                  {webhook.recent && webhook.recent.stats.sent > 0 && (
+                    <div className="recent">
+                      <Sparkline
+                        points={webhook.recent.points}
+                        label={`Last 24 hours: ${webhook.recent.stats.sent} attempts, ${formatRate(webhook.recent.stats.successRate)} succeeded`}
+                      />
+                      <span className="muted small">{formatRate(webhook.recent.stats.successRate)} ok · 24 h</span>
+                    </div>
+                  )}
                 </td>
               </tr>
             ))}

@@ -2,6 +2,7 @@ import { useState } from 'react';
 import { errorMessage } from '../api.ts';
 import { WebhookStatusBadge } from '../components/badges.tsx';
 import { AttemptView, DeliveryLog } from '../components/DeliveryLog.tsx';
+import { AttemptsChart, StatsTiles } from '../components/charts.tsx';
 import { WebhookForm } from '../components/WebhookForm.tsx';
 import { CompactSelect, ConfirmDialog, ErrorNotice, OneTimeSecret, Section, Spinner } from '../components/ui.tsx';
 import { formatDateTime, prettyJson } from '../format.ts';
@@ -10,6 +11,7 @@ import { ACTION_OPTIONS, OBJECT_OPTIONS } from '../operations.ts';
 import {
   deleteWebhook,
   fetchWebhook,
+  fetchWebhookOverview,
   rotateWebhookSecret,
   sendTestWebhook,
   updateWebhook,
@@ -51,6 +53,8 @@ export function WebhookDetailPage({ id }: { id: string }) {
         <StatusToggle webhook={current} onChange={setWebhook} />
       </header>
 
+      <Overview webhookId={current.id} refreshToken={logVersion} />
+
       <Section title="Settings" description="Where events go and which ones.">
         <WebhookForm
           key={`${current.id}-${formVersion}`}
@@ -69,6 +73,25 @@ export function WebhookDetailPage({ id }: { id: string }) {
       <DeliveryLog webhookId={current.id} refreshToken={logVersion} />
       <DeleteWebhook webhook={current} />
     </>
+  );
+}
+
+function Overview({ webhookId, refreshToken }: { webhookId: string; refreshToken: number }) {
+  const overview = useLoad(() => fetchWebhookOverview(webhookId), [webhookId, refreshToken]);
+  return (
+    <Section title="Overview" description="Delivery attempts to this endpoint; an attempt succeeded when it was answered 2xx.">
+      {overview.error && <ErrorNotice message={overview.error} onRetry={() => void overview.reload()} />}
+      {overview.loading && !overview.data && <Spinner label="Loading figures…" />}
+      {overview.data && (
+        <>
+          <div className="stats-grid">
+            <StatsTiles title="Last 24 hours" stats={overview.data.day.stats} />
+            <StatsTiles title="Last 7 days" stats={overview.data.week.stats} />
+          </div>
+          <AttemptsChart points={overview.data.day.points} />
+        </>
+      )}
+    </Section>
   );
 }
 
