@@ -13,6 +13,7 @@ export type { AttemptRow, DeliveryRow, EventRow, WebhookStatsRow } from '../stor
 
 export const DELIVERY_STATUSES: readonly DeliveryStatus[] = ['PENDING', 'SUCCEEDED', 'FAILED'];
 const MAX_PAGE = 100;
+const OPERATION_PATTERN = /^[a-z][a-zA-Z0-9]{0,63}\.[a-z][a-zA-Z0-9]{0,63}$/;
 export const DEFAULT_DELIVERY_PAGE_SIZE = 20;
 const STATS_WINDOW_MS = 24 * 3_600_000;
 
@@ -49,6 +50,14 @@ export interface DeliveryLogService {
     query: {
       webhookId: string;
       status?: DeliveryStatus | null;
+      /** An exact operation, e.g. person.updated. */
+      operation?: string | null;
+      eventId?: string | null;
+      recordId?: string | null;
+      /** Created at or after this time. */
+      createdAfter?: Date | null;
+      /** Created before this time. */
+      createdBefore?: Date | null;
       first?: number | null;
       after?: string | null;
       /** How the caller's API names `first` and `after` (REST: limit, cursor), for errors. */
@@ -56,6 +65,8 @@ export interface DeliveryLogService {
     },
   ): Promise<DeliveryPage>;
   get(workspaceId: string, deliveryId: string): Promise<DeliveryWithAttempts>;
+  /** An attempt is under way: a worker holds the delivery and its lease has not run out. */
+  isSending(delivery: store.DeliveryRow): boolean;
   /** A new attempt now, whatever the delivery's status. */
   redeliver(workspaceId: string, deliveryId: string): Promise<DeliveryWithAttempts>;
   /** Re-queues every FAILED delivery of the webhook created since `since`; returns how many. */
@@ -134,9 +145,33 @@ export function createDeliveryLogService(db: Kysely<DB>, clock: Clock, testSende
       if (status && !DELIVERY_STATUSES.includes(status)) {
         throw invalidInput('status', `must be one of ${DELIVERY_STATUSES.join(', ')}`);
       }
+      const operation = query.operation ?? undefined;
+      if (operation !== undefined && !OPERATION_PATTERN.test(operation)) {
+        throw invalidInput('operation', 'must be one operation, {object}.{action} in lower case (e.g. person.updated)');
+      }
+      for (const field of ['eventId', 'recordId'] as const) {
+        const value = query[field];
+        if (value !== undefined && value !== null && !isUuid(value)) throw invalidInput(field, 'must be a UUID');
+      }
+      for (const field of ['createdAfter', 'createdBefore'] as const) {
+        const value = query[field];
+        if (value && !isStorableInstant(value)) throw invalidInput(field, `must be a date ${INSTANT_RANGE}`);
+      }
+      if (query.createdAfter && query.createdBefore && query.createdAfter.getTime() >= query.createdBefore.getTime()) {
+        throw invalidInput('createdBefore', 'must be later than createdAfter');
+      }
       const after = query.after ? decodeDeliveryCursor(query.after, names.after) : undefined;
       await requireWebhook(workspaceId, query.webhookId);
-      const filter = { workspaceId, webhookId: query.webhookId, status };
+      const filter: store.DeliveryFilter = {
+        workspaceId,
+        webhookId: query.webhookId,
+        status,
+        operation,
+        eventId: query.eventId?.toLowerCase() ?? undefined,
+        recordId: query.recordId?.toLowerCase() ?? undefined,
+        createdAfter: query.createdAfter ?? undefined,
+        createdBefore: query.createdBefore ?? undefined,
+      };
       const [rows, totalCount] = await Promise.all([
         store.listDeliveries(db, { ...filter, after, limit: first + 1 }),
         store.countDeliveries(db, filter),
@@ -151,6 +186,9 @@ export function createDeliveryLogService(db: Kysely<DB>, clock: Clock, testSende
     },
 
     get,
+
+    isSending: (delivery) =>
+      delivery.status === 'PENDING' && delivery.leaseHeld && (delivery.nextAttemptAt?.getTime() ?? 0) > clock.now().getTime(),
 
     async redeliver(workspaceId, deliveryId) {
       if (!isUuid(deliveryId)) throw notFound('delivery', deliveryId);

@@ -14,6 +14,8 @@ export interface DeliveryRow {
   lastAttemptAt: Date | null;
   createdAt: Date;
   updatedAt: Date;
+  /** A worker holds it: an attempt is under way until nextAttemptAt (the lease's end). */
+  leaseHeld: boolean;
 }
 
 export interface AttemptRow {
@@ -50,6 +52,7 @@ const deliveryColumns = [
   'deliveries.last_attempt_at as lastAttemptAt',
   'deliveries.created_at as createdAt',
   'deliveries.updated_at as updatedAt',
+  sql<boolean>`deliveries.lease_token IS NOT NULL`.as('leaseHeld'),
 ] as const;
 
 /** Position in the newest-first order of one webhook's deliveries. */
@@ -58,16 +61,42 @@ export interface DeliveryPosition {
   id: string;
 }
 
-export async function listDeliveries(
-  db: Kysely<DB>,
-  filter: { workspaceId: string; webhookId: string; status?: DeliveryStatus; after?: DeliveryPosition; limit: number },
-): Promise<DeliveryRow[]> {
+/** Which of one webhook's deliveries the log shows; every part is optional but the webhook. */
+export interface DeliveryFilter {
+  workspaceId: string;
+  webhookId: string;
+  status?: DeliveryStatus;
+  operation?: string;
+  eventId?: string;
+  recordId?: string;
+  /** Created at or after. */
+  createdAfter?: Date;
+  /** Created before. */
+  createdBefore?: Date;
+}
+
+function filteredDeliveries(db: Kysely<DB>, filter: DeliveryFilter) {
   let query = db
     .selectFrom('deliveries')
-    .select(deliveryColumns)
     .where('deliveries.workspace_id', '=', filter.workspaceId)
     .where('deliveries.webhook_id', '=', filter.webhookId);
   if (filter.status) query = query.where('deliveries.status', '=', filter.status);
+  if (filter.operation) query = query.where('deliveries.operation', '=', filter.operation);
+  if (filter.eventId) query = query.where('deliveries.event_id', '=', filter.eventId);
+  if (filter.recordId) {
+    const recordId = filter.recordId;
+    query = query.where('deliveries.event_id', 'in', (eb) =>
+      eb.selectFrom('events').select('events.id').where('events.workspace_id', '=', filter.workspaceId).where('events.record_id', '=', recordId),
+    );
+  }
+  if (filter.createdAfter) query = query.where('deliveries.created_at', '>=', filter.createdAfter);
+  if (filter.createdBefore) query = query.where('deliveries.created_at', '<', filter.createdBefore);
+  return query;
+}
+
+/** The statement that reads one page of the log (exported so its plan can be checked). */
+export function deliveryPageQuery(db: Kysely<DB>, filter: DeliveryFilter & { after?: DeliveryPosition; limit: number }) {
+  let query = filteredDeliveries(db, filter).select(deliveryColumns);
   if (filter.after) {
     const { createdAt, id } = filter.after;
     query = query.where((eb) =>
@@ -77,19 +106,18 @@ export async function listDeliveries(
       ]),
     );
   }
-  return query.orderBy('deliveries.created_at', 'desc').orderBy('deliveries.id', 'desc').limit(filter.limit).execute();
+  return query.orderBy('deliveries.created_at', 'desc').orderBy('deliveries.id', 'desc').limit(filter.limit);
 }
 
-export async function countDeliveries(
+export async function listDeliveries(
   db: Kysely<DB>,
-  filter: { workspaceId: string; webhookId: string; status?: DeliveryStatus },
-): Promise<number> {
-  let query = db
-    .selectFrom('deliveries')
-    .select((eb) => eb.fn.countAll<string>().as('count'))
-    .where('workspace_id', '=', filter.workspaceId)
-    .where('webhook_id', '=', filter.webhookId);
-  if (filter.status) query = query.where('status', '=', filter.status);
+  filter: DeliveryFilter & { after?: DeliveryPosition; limit: number },
+): Promise<DeliveryRow[]> {
+  return deliveryPageQuery(db, filter).execute();
+}
+
+export async function countDeliveries(db: Kysely<DB>, filter: DeliveryFilter): Promise<number> {
+  const query = filteredDeliveries(db, filter).select((eb) => eb.fn.countAll<string>().as('count'));
   return Number((await query.executeTakeFirstOrThrow()).count);
 }
 
@@ -352,7 +380,7 @@ export async function latestDeliveries(db: Kysely<DB>, workspaceId: string, webh
     CROSS JOIN LATERAL (
       SELECT id, workspace_id AS "workspaceId", webhook_id AS "webhookId", event_id AS "eventId", operation, status,
              attempt_count AS "attemptCount", next_attempt_at AS "nextAttemptAt", last_attempt_at AS "lastAttemptAt",
-             created_at AS "createdAt", updated_at AS "updatedAt"
+             created_at AS "createdAt", updated_at AS "updatedAt", lease_token IS NOT NULL AS "leaseHeld"
       FROM deliveries
       WHERE deliveries.webhook_id = listed.id AND deliveries.workspace_id = ${workspaceId}
       ORDER BY created_at DESC, id DESC

@@ -24,6 +24,8 @@ export interface Delivery {
   operation: string;
   status: DeliveryStatus;
   attemptCount: number;
+  /** An attempt is under way now. */
+  sending: boolean;
   nextAttemptAt: string | null;
   lastAttemptAt: string | null;
   createdAt: string;
@@ -94,7 +96,7 @@ const LAST_DELIVERY = 'lastDelivery { id status operation lastAttemptAt createdA
 const RECENT = 'recent: series(window: DAY, first: 24) { stats { sent successRate } points { start succeeded failed } }';
 const STATS_FIELDS = 'sent succeeded failed successRate p50LatencyMs p95LatencyMs';
 const ATTEMPT_FIELDS = 'number startedAt durationMs statusCode responseBody error requestHeaders { name value }';
-const DELIVERY_FIELDS = `id eventId operation status attemptCount nextAttemptAt lastAttemptAt createdAt payload attempts { ${ATTEMPT_FIELDS} }`;
+const DELIVERY_FIELDS = `id eventId operation status sending attemptCount nextAttemptAt lastAttemptAt createdAt payload attempts { ${ATTEMPT_FIELDS} }`;
 
 export async function fetchWorkspace(apiKey?: string): Promise<{ id: string; name: string }> {
   const data = await graphql<{ currentWorkspace: { id: string; name: string } }>('{ currentWorkspace { id name } }', {}, apiKey);
@@ -167,18 +169,39 @@ export interface DeliveryPage {
   totalCount: number;
 }
 
-export async function fetchDeliveries(webhookId: string, options: { status?: DeliveryStatus; first: number; after?: string | null }): Promise<DeliveryPage> {
+export interface DeliveryFilters {
+  status?: DeliveryStatus;
+  operation?: string;
+  recordId?: string;
+  eventId?: string;
+  createdAfter?: string;
+  createdBefore?: string;
+}
+
+export async function fetchDeliveries(webhookId: string, options: DeliveryFilters & { first: number; after?: string | null }): Promise<DeliveryPage> {
   const data = await graphql<{
     webhookDeliveries: { edges: Array<{ node: Delivery }>; pageInfo: { hasNextPage: boolean; endCursor: string | null }; totalCount: number };
   }>(
-    `query Deliveries($webhookId: UUID!, $status: DeliveryStatus, $first: Int, $after: String) {
-      webhookDeliveries(webhookId: $webhookId, status: $status, first: $first, after: $after) {
+    `query Deliveries($webhookId: UUID!, $status: DeliveryStatus, $operation: String, $recordId: UUID, $eventId: UUID,
+      $createdAfter: DateTime, $createdBefore: DateTime, $first: Int, $after: String) {
+      webhookDeliveries(webhookId: $webhookId, status: $status, operation: $operation, recordId: $recordId, eventId: $eventId,
+        createdAfter: $createdAfter, createdBefore: $createdBefore, first: $first, after: $after) {
         edges { node { ${DELIVERY_FIELDS} } cursor }
         pageInfo { hasNextPage endCursor }
         totalCount
       }
     }`,
-    { webhookId, status: options.status ?? null, first: options.first, after: options.after ?? null },
+    {
+      webhookId,
+      status: options.status ?? null,
+      operation: options.operation || null,
+      recordId: options.recordId || null,
+      eventId: options.eventId || null,
+      createdAfter: options.createdAfter || null,
+      createdBefore: options.createdBefore || null,
+      first: options.first,
+      after: options.after ?? null,
+    },
   );
   const connection = data.webhookDeliveries;
   return {

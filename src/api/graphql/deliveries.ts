@@ -55,8 +55,10 @@ export const deliveriesModule: GraphQLModule = {
       operation: String!
       status: DeliveryStatus!
       attemptCount: Int!
-      "When the next attempt is due; null once SUCCEEDED or FAILED."
+      "When the next attempt is due; null once SUCCEEDED or FAILED. While sending, when the attempt under way counts as lost."
       nextAttemptAt: DateTime
+      "An attempt is under way now (a worker holds the delivery)."
+      sending: Boolean!
       lastAttemptAt: DateTime
       createdAt: DateTime!
       "The JSON body sent to the endpoint."
@@ -152,8 +154,18 @@ export const deliveriesModule: GraphQLModule = {
     }
 
     extend type Query {
-      "One webhook's deliveries, newest first."
-      webhookDeliveries(webhookId: UUID!, status: DeliveryStatus, first: Int = ${DEFAULT_DELIVERY_PAGE_SIZE}, after: String): WebhookDeliveryConnection!
+      "One webhook's deliveries, newest first; each filter given narrows them (operation: exact, e.g. person.updated; createdAfter inclusive, createdBefore exclusive)."
+      webhookDeliveries(
+        webhookId: UUID!
+        status: DeliveryStatus
+        operation: String
+        recordId: UUID
+        eventId: UUID
+        createdAfter: DateTime
+        createdBefore: DateTime
+        first: Int = ${DEFAULT_DELIVERY_PAGE_SIZE}
+        after: String
+      ): WebhookDeliveryConnection!
       webhookDelivery(id: UUID!): WebhookDelivery
       webhookStats(id: UUID!): WebhookStats!
     }
@@ -172,6 +184,7 @@ export const deliveriesModule: GraphQLModule = {
     TestWebhookAttempt: { requestHeaders: headerList },
     WebhookDelivery: {
       payload: (parent: DeliveryWithAttempts) => parent.payload ?? null,
+      sending: (parent: DeliveryWithAttempts, _args, context) => context.services.deliveryLog.isSending(parent),
     },
     WebhookStats: {
       successRate: (parent: WebhookStatsRow) => (parent.sent === 0 ? null : parent.succeeded / parent.sent),
@@ -190,7 +203,17 @@ export const deliveriesModule: GraphQLModule = {
     Query: {
       webhookDeliveries: (
         _parent,
-        args: { webhookId: string; status?: DeliveryStatus | null; first?: number | null; after?: string | null },
+        args: {
+          webhookId: string;
+          status?: DeliveryStatus | null;
+          operation?: string | null;
+          recordId?: string | null;
+          eventId?: string | null;
+          createdAfter?: Date | null;
+          createdBefore?: Date | null;
+          first?: number | null;
+          after?: string | null;
+        },
         context,
       ) => context.services.deliveryLog.list(context.workspaceId, args),
       webhookDelivery: async (_parent, args: { id: string }, context) => {
