@@ -214,6 +214,8 @@ describe('web UI in Chromium', () => {
     await page.goto(app.url);
     await signIn(page);
     await page.getByRole('heading', { name: 'API keys' }).waitFor();
+    // The key this session signed in with was used just now, and says so.
+    await page.locator('td[data-label="Last used"] time').getByText(/just now|min ago/).first().waitFor();
 
     await page.getByLabel('New key name').fill('Zapier');
     await page.getByRole('button', { name: 'Create API key' }).click();
