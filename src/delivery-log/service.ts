@@ -15,6 +15,7 @@ export type { AttemptRow, DeliveryRow, EventRow, WebhookStatsRow } from '../stor
 
 export const DELIVERY_STATUSES: readonly DeliveryStatus[] = ['PENDING', 'SUCCEEDED', 'FAILED'];
 const MAX_PAGE = 100;
+const OPERATION_PATTERN = /^[a-z][a-zA-Z0-9]{0,63}\.[a-z][a-zA-Z0-9]{0,63}$/;
 export const DEFAULT_DELIVERY_PAGE_SIZE = 20;
 const STATS_WINDOW_MS = 24 * 3_600_000;
 
@@ -44,6 +45,19 @@ export interface WebhookReplay {
   queued: number;
 }
 
+export type SeriesWindow = 'DAY' | 'WEEK';
+export const SERIES_WINDOW_HOURS: Record<SeriesWindow, number> = { DAY: 24, WEEK: 168 };
+export const SERIES_BUCKET_SECONDS = 3600;
+export const MAX_SERIES_POINTS = SERIES_WINDOW_HOURS.WEEK;
+
+export interface WebhookSeries {
+  window: SeriesWindow;
+  since: Date;
+  bucketSeconds: number;
+  summary: store.WebhookStatsRow;
+  points: store.SeriesPointRow[];
+}
+
 export interface DeliveryPage {
   edges: Array<{ node: DeliveryWithAttempts; cursor: string }>;
   pageInfo: { hasNextPage: boolean; endCursor: string | null };
@@ -57,6 +71,14 @@ export interface DeliveryLogService {
     query: {
       webhookId: string;
       status?: DeliveryStatus | null;
+      /** An exact operation, e.g. person.updated. */
+      operation?: string | null;
+      eventId?: string | null;
+      recordId?: string | null;
+      /** Created at or after this time. */
+      createdAfter?: Date | null;
+      /** Created before this time. */
+      createdBefore?: Date | null;
       first?: number | null;
       after?: string | null;
       /** How the caller's API names `first` and `after` (REST: limit, cursor), for errors. */
@@ -64,6 +86,8 @@ export interface DeliveryLogService {
     },
   ): Promise<DeliveryPage>;
   get(workspaceId: string, deliveryId: string): Promise<DeliveryWithAttempts>;
+  /** An attempt is under way: a worker holds the delivery and its lease has not run out. */
+  isSending(delivery: store.DeliveryRow): boolean;
   /** A new attempt now, whatever the delivery's status. */
   redeliver(workspaceId: string, deliveryId: string): Promise<DeliveryWithAttempts>;
   /** Re-queues every FAILED delivery of the webhook created since `since`; returns how many. */
@@ -75,6 +99,13 @@ export interface DeliveryLogService {
   replay(workspaceId: string, webhookId: string, since: Date, until?: Date | null): Promise<WebhookReplay>;
   /** Attempt figures of the last 24 hours. */
   stats(workspaceId: string, webhookId: string): Promise<store.WebhookStatsRow>;
+  /**
+   * Attempt figures of these webhooks (already known to be the workspace's) over a window: the whole window and
+   * its newest `points` hours (at most the window's), every hour present (zero when nothing was sent), oldest first. One statement.
+   */
+  series(workspaceId: string, webhookIds: string[], window: SeriesWindow, points?: number | null): Promise<Map<string, WebhookSeries>>;
+  /** The newest delivery of each of these webhooks, with attempts; a constant number of statements. */
+  latest(workspaceId: string, webhookIds: string[]): Promise<Map<string, DeliveryWithAttempts>>;
   /** Sends a sample event of `operation` (default: from the webhook's operations) now; stores nothing. */
   sendTest(workspaceId: string, webhookId: string, operation?: string | null): Promise<TestAttempt>;
   close(): Promise<void>;
@@ -145,9 +176,33 @@ export function createDeliveryLogService(
       if (status && !DELIVERY_STATUSES.includes(status)) {
         throw invalidInput('status', `must be one of ${DELIVERY_STATUSES.join(', ')}`);
       }
+      const operation = query.operation ?? undefined;
+      if (operation !== undefined && !OPERATION_PATTERN.test(operation)) {
+        throw invalidInput('operation', 'must be one operation, {object}.{action} in lower case (e.g. person.updated)');
+      }
+      for (const field of ['eventId', 'recordId'] as const) {
+        const value = query[field];
+        if (value !== undefined && value !== null && !isUuid(value)) throw invalidInput(field, 'must be a UUID');
+      }
+      for (const field of ['createdAfter', 'createdBefore'] as const) {
+        const value = query[field];
+        if (value && !isStorableInstant(value)) throw invalidInput(field, `must be a date ${INSTANT_RANGE}`);
+      }
+      if (query.createdAfter && query.createdBefore && query.createdAfter.getTime() >= query.createdBefore.getTime()) {
+        throw invalidInput('createdBefore', 'must be later than createdAfter');
+      }
       const after = query.after ? decodeDeliveryCursor(query.after, names.after) : undefined;
       await requireWebhook(workspaceId, query.webhookId);
-      const filter = { workspaceId, webhookId: query.webhookId, status };
+      const filter: store.DeliveryFilter = {
+        workspaceId,
+        webhookId: query.webhookId,
+        status,
+        operation,
+        eventId: query.eventId?.toLowerCase() ?? undefined,
+        recordId: query.recordId?.toLowerCase() ?? undefined,
+        createdAfter: query.createdAfter ?? undefined,
+        createdBefore: query.createdBefore ?? undefined,
+      };
       const [rows, totalCount] = await Promise.all([
         store.listDeliveries(db, { ...filter, after, limit: first + 1 }),
         store.countDeliveries(db, filter),
@@ -162,6 +217,9 @@ export function createDeliveryLogService(
     },
 
     get,
+
+    isSending: (delivery) =>
+      delivery.status === 'PENDING' && delivery.leaseHeld && (delivery.nextAttemptAt?.getTime() ?? 0) > clock.now().getTime(),
 
     async redeliver(workspaceId, deliveryId) {
       if (!isUuid(deliveryId)) throw notFound('delivery', deliveryId);
@@ -216,6 +274,40 @@ export function createDeliveryLogService(
       await requireWebhook(workspaceId, webhookId);
       const stats = await store.webhookAttemptStats(db, webhookId, new Date(clock.now().getTime() - STATS_WINDOW_MS));
       return { ...stats, p50LatencyMs: roundLatency(stats.p50LatencyMs), p95LatencyMs: roundLatency(stats.p95LatencyMs) };
+    },
+
+    async series(workspaceId, webhookIds, window, points) {
+      const hours = SERIES_WINDOW_HOURS[window];
+      if (!hours) throw invalidInput('window', `must be one of ${Object.keys(SERIES_WINDOW_HOURS).join(', ')}`);
+      const asked = points ?? hours;
+      if (!Number.isInteger(asked) || asked < 1 || asked > MAX_SERIES_POINTS) {
+        throw invalidInput('first', `must be an integer from 1 to ${MAX_SERIES_POINTS}`);
+      }
+      const wanted = Math.min(asked, hours);
+      const bucketMs = SERIES_BUCKET_SECONDS * 1000;
+      const now = clock.now().getTime();
+      const since = new Date(now - hours * 3_600_000);
+      const ids = webhookIds.filter(isUuid);
+      const rows = await store.webhookAttemptSeries(db, workspaceId, ids, since, SERIES_BUCKET_SECONDS);
+      const currentBucket = Math.floor(now / bucketMs);
+      const result = new Map<string, WebhookSeries>();
+      for (const id of webhookIds) {
+        const row = rows.get(id);
+        const byStart = new Map((row?.points ?? []).map((point) => [point.start.getTime(), point]));
+        const dense: store.SeriesPointRow[] = [];
+        for (let bucket = currentBucket - wanted + 1; bucket <= currentBucket; bucket++) {
+          const start = bucket * bucketMs;
+          dense.push(byStart.get(start) ?? { start: new Date(start), succeeded: 0, failed: 0, p50LatencyMs: null, p95LatencyMs: null });
+        }
+        result.set(id, { window, since, bucketSeconds: SERIES_BUCKET_SECONDS, summary: row?.summary ?? store.emptyStats(), points: dense });
+      }
+      return result;
+    },
+
+    async latest(workspaceId, webhookIds) {
+      const rows = await store.latestDeliveries(db, workspaceId, webhookIds.filter(isUuid));
+      const detailed = await withDetails(workspaceId, rows);
+      return new Map(detailed.map((delivery) => [delivery.webhookId, delivery]));
     },
 
     async sendTest(workspaceId, webhookId, operation) {

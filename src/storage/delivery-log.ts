@@ -16,6 +16,8 @@ export interface DeliveryRow {
   heldBehind: string | null;
   createdAt: Date;
   updatedAt: Date;
+  /** A worker holds it: an attempt is under way until nextAttemptAt (the lease's end). */
+  leaseHeld: boolean;
 }
 
 export interface AttemptRow {
@@ -58,6 +60,7 @@ const deliveryColumns = [
       AND earlier.status = 'PENDING' AND earlier.ordering_seq < deliveries.ordering_seq
     ORDER BY earlier.ordering_seq LIMIT 1
   ) END`.as('heldBehind'),
+  sql<boolean>`deliveries.lease_token IS NOT NULL`.as('leaseHeld'),
 ] as const;
 
 /** Position in the newest-first order of one webhook's deliveries. */
@@ -66,16 +69,42 @@ export interface DeliveryPosition {
   id: string;
 }
 
-export async function listDeliveries(
-  db: Kysely<DB>,
-  filter: { workspaceId: string; webhookId: string; status?: DeliveryStatus; after?: DeliveryPosition; limit: number },
-): Promise<DeliveryRow[]> {
+/** Which of one webhook's deliveries the log shows; every part is optional but the webhook. */
+export interface DeliveryFilter {
+  workspaceId: string;
+  webhookId: string;
+  status?: DeliveryStatus;
+  operation?: string;
+  eventId?: string;
+  recordId?: string;
+  /** Created at or after. */
+  createdAfter?: Date;
+  /** Created before. */
+  createdBefore?: Date;
+}
+
+function filteredDeliveries(db: Kysely<DB>, filter: DeliveryFilter) {
   let query = db
     .selectFrom('deliveries')
-    .select(deliveryColumns)
     .where('deliveries.workspace_id', '=', filter.workspaceId)
     .where('deliveries.webhook_id', '=', filter.webhookId);
   if (filter.status) query = query.where('deliveries.status', '=', filter.status);
+  if (filter.operation) query = query.where('deliveries.operation', '=', filter.operation);
+  if (filter.eventId) query = query.where('deliveries.event_id', '=', filter.eventId);
+  if (filter.recordId) {
+    const recordId = filter.recordId;
+    query = query.where('deliveries.event_id', 'in', (eb) =>
+      eb.selectFrom('events').select('events.id').where('events.workspace_id', '=', filter.workspaceId).where('events.record_id', '=', recordId),
+    );
+  }
+  if (filter.createdAfter) query = query.where('deliveries.created_at', '>=', filter.createdAfter);
+  if (filter.createdBefore) query = query.where('deliveries.created_at', '<', filter.createdBefore);
+  return query;
+}
+
+/** The statement that reads one page of the log (exported so its plan can be checked). */
+export function deliveryPageQuery(db: Kysely<DB>, filter: DeliveryFilter & { after?: DeliveryPosition; limit: number }) {
+  let query = filteredDeliveries(db, filter).select(deliveryColumns);
   if (filter.after) {
     const { createdAt, id } = filter.after;
     query = query.where((eb) =>
@@ -85,19 +114,18 @@ export async function listDeliveries(
       ]),
     );
   }
-  return query.orderBy('deliveries.created_at', 'desc').orderBy('deliveries.id', 'desc').limit(filter.limit).execute();
+  return query.orderBy('deliveries.created_at', 'desc').orderBy('deliveries.id', 'desc').limit(filter.limit);
 }
 
-export async function countDeliveries(
+export async function listDeliveries(
   db: Kysely<DB>,
-  filter: { workspaceId: string; webhookId: string; status?: DeliveryStatus },
-): Promise<number> {
-  let query = db
-    .selectFrom('deliveries')
-    .select((eb) => eb.fn.countAll<string>().as('count'))
-    .where('workspace_id', '=', filter.workspaceId)
-    .where('webhook_id', '=', filter.webhookId);
-  if (filter.status) query = query.where('status', '=', filter.status);
+  filter: DeliveryFilter & { after?: DeliveryPosition; limit: number },
+): Promise<DeliveryRow[]> {
+  return deliveryPageQuery(db, filter).execute();
+}
+
+export async function countDeliveries(db: Kysely<DB>, filter: DeliveryFilter): Promise<number> {
+  const query = filteredDeliveries(db, filter).select((eb) => eb.fn.countAll<string>().as('count'));
   return Number((await query.executeTakeFirstOrThrow()).count);
 }
 
@@ -345,4 +373,124 @@ export async function queueReplayDeliveries(
     FROM queued
   `.execute(db);
   return (result.rows[0] as unknown as { queued: number } | undefined)?.queued ?? 0;
+}
+
+export interface SeriesPointRow {
+  /** Start of the bucket. */
+  start: Date;
+  succeeded: number;
+  failed: number;
+  p50LatencyMs: number | null;
+  p95LatencyMs: number | null;
+}
+
+export interface WebhookSeriesRow {
+  summary: WebhookStatsRow;
+  /** Only the buckets that had attempts, oldest first. */
+  points: SeriesPointRow[];
+}
+
+/**
+ * Attempt figures of several webhooks of one workspace since a time, per bucket of `bucketSeconds` and over the
+ * whole window, in one statement (grouping sets) read through delivery_attempts_by_webhook.
+ */
+export async function webhookAttemptSeries(
+  db: Kysely<DB>,
+  workspaceId: string,
+  webhookIds: string[],
+  since: Date,
+  bucketSeconds: number,
+): Promise<Map<string, WebhookSeriesRow>> {
+  const series = new Map<string, WebhookSeriesRow>();
+  if (webhookIds.length === 0) return series;
+  const result = await sql<{
+    webhook_id: string;
+    bucket: number | null;
+    whole: number;
+    sent: string;
+    succeeded: string;
+    p50: number | null;
+    p95: number | null;
+    last_success: Date | null;
+    last_failure: Date | null;
+  }>`
+    SELECT webhook_id, bucket, GROUPING(bucket) AS whole,
+           count(*) AS sent,
+           count(*) FILTER (WHERE status_code BETWEEN 200 AND 299) AS succeeded,
+           percentile_cont(0.5) WITHIN GROUP (ORDER BY duration_ms) AS p50,
+           percentile_cont(0.95) WITHIN GROUP (ORDER BY duration_ms) AS p95,
+           max(started_at) FILTER (WHERE status_code BETWEEN 200 AND 299) AS last_success,
+           max(started_at) FILTER (WHERE status_code IS NULL OR status_code NOT BETWEEN 200 AND 299) AS last_failure
+    FROM (
+      SELECT webhook_id, status_code, duration_ms, started_at,
+             floor(extract(epoch FROM started_at) / ${bucketSeconds})::bigint AS bucket
+      FROM delivery_attempts
+      WHERE workspace_id = ${workspaceId} AND webhook_id = ANY(${webhookIds}::uuid[]) AND started_at >= ${since}
+    ) AS attempts
+    GROUP BY GROUPING SETS ((webhook_id, bucket), (webhook_id))
+    ORDER BY webhook_id, bucket
+  `.execute(db);
+  const entry = (webhookId: string): WebhookSeriesRow => {
+    let found = series.get(webhookId);
+    if (!found) {
+      found = { summary: emptyStats(), points: [] };
+      series.set(webhookId, found);
+    }
+    return found;
+  };
+  for (const row of result.rows) {
+    const sent = Number(row.sent);
+    const succeeded = Number(row.succeeded);
+    const target = entry(row.webhook_id);
+    if (Number(row.whole) === 1) {
+      target.summary = {
+        sent,
+        succeeded,
+        failed: sent - succeeded,
+        p50LatencyMs: row.p50,
+        p95LatencyMs: row.p95,
+        lastSuccessAt: row.last_success,
+        lastFailureAt: row.last_failure,
+        filtered: target.summary.filtered,
+      };
+    } else {
+      target.points.push({
+        start: new Date(Number(row.bucket) * bucketSeconds * 1000),
+        succeeded,
+        failed: sent - succeeded,
+        p50LatencyMs: row.p50,
+        p95LatencyMs: row.p95,
+      });
+    }
+  }
+  // Events the webhooks' screens turned away, over the same window: one more statement for all of them.
+  const filtered = await sql<{ webhook_id: string; filtered: string }>`
+    SELECT webhook_id, sum(filtered) AS filtered FROM webhook_filtered_counts
+    WHERE webhook_id = ANY(${webhookIds}::uuid[]) AND hour >= date_trunc('hour', ${since}::timestamptz)
+    GROUP BY webhook_id
+  `.execute(db);
+  for (const row of filtered.rows) entry(row.webhook_id).summary.filtered = Number(row.filtered);
+  return series;
+}
+
+export function emptyStats(): WebhookStatsRow {
+  return { sent: 0, succeeded: 0, failed: 0, p50LatencyMs: null, p95LatencyMs: null, lastSuccessAt: null, lastFailureAt: null, filtered: 0 };
+}
+
+/** The newest delivery of each of these webhooks of one workspace, each an index lookup. */
+export async function latestDeliveries(db: Kysely<DB>, workspaceId: string, webhookIds: string[]): Promise<DeliveryRow[]> {
+  if (webhookIds.length === 0) return [];
+  const result = await sql<DeliveryRow>`
+    SELECT latest.* FROM unnest(${webhookIds}::uuid[]) AS listed(id)
+    CROSS JOIN LATERAL (
+      SELECT id, workspace_id AS "workspaceId", webhook_id AS "webhookId", event_id AS "eventId", operation, status,
+             attempt_count AS "attemptCount", next_attempt_at AS "nextAttemptAt", last_attempt_at AS "lastAttemptAt",
+             created_at AS "createdAt", updated_at AS "updatedAt", lease_token IS NOT NULL AS "leaseHeld"
+      FROM deliveries
+      WHERE deliveries.webhook_id = listed.id AND deliveries.workspace_id = ${workspaceId}
+      ORDER BY created_at DESC, id DESC
+      LIMIT 1
+    ) AS latest
+  `.execute(db);
+  return result.rows;
 }

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { DB } from './schema.ts';
 
 export interface WorkspaceRow {
@@ -129,4 +129,14 @@ export async function findApiKey(db: Kysely<DB>, workspaceId: string, id: string
     .where('workspace_id', '=', workspaceId)
     .where('id', '=', id)
     .executeTakeFirst();
+}
+
+/** Sets each key's last use, never moving it back (another process may have written a later one). */
+export async function recordApiKeyUses(db: Kysely<DB>, uses: Array<{ id: string; at: Date }>): Promise<void> {
+  if (uses.length === 0) return;
+  await sql`
+    UPDATE api_keys SET last_used_at = GREATEST(api_keys.last_used_at, used.at)
+    FROM unnest(${uses.map((use) => use.id)}::uuid[], ${uses.map((use) => use.at.toISOString())}::timestamptz[]) AS used(id, at)
+    WHERE api_keys.id = used.id
+  `.execute(db);
 }

@@ -35,10 +35,40 @@ export interface WorkspaceService {
   authenticate(plainKey: string): Promise<{ workspaceId: string; apiKeyId: string } | undefined>;
   listApiKeys(workspaceId: string): Promise<store.ApiKeyRow[]>;
   revokeApiKey(workspaceId: string, id: string): Promise<store.ApiKeyRow>;
+  /** Writes the key uses noted since the last write (one statement); runs by itself every KEY_USE_FLUSH_MS. */
+  flushKeyUse(): Promise<void>;
+  /** Stops the periodic write and writes what is pending. */
+  close(): Promise<void>;
 }
 
-export function createWorkspaceService(db: Kysely<DB>, clock: Clock): WorkspaceService {
+/** How often noted key uses are written: a key's last_used_at changes at most this often. */
+export const KEY_USE_FLUSH_MS = 60_000;
+
+export function createWorkspaceService(db: Kysely<DB>, clock: Clock, options: { onFlushError?: (error: unknown) => void } = {}): WorkspaceService {
+  // Last use per key, kept in memory and written in one batch a minute: authenticating never waits on a write.
+  const pendingUse = new Map<string, Date>();
+  let flushing: Promise<void> = Promise.resolve();
+  const flushKeyUse = () =>
+    (flushing = flushing.then(async () => {
+      if (pendingUse.size === 0) return;
+      const uses = [...pendingUse];
+      pendingUse.clear();
+      try {
+        await store.recordApiKeyUses(db, uses.map(([id, at]) => ({ id, at })));
+      } catch (error) {
+        for (const [id, at] of uses) if (!pendingUse.has(id)) pendingUse.set(id, at);
+        options.onFlushError?.(error);
+      }
+    }));
+  const timer = setInterval(() => void flushKeyUse(), KEY_USE_FLUSH_MS);
+  timer.unref();
   return {
+    flushKeyUse,
+    async close() {
+      clearInterval(timer);
+      await flushKeyUse();
+    },
+
     ensureWorkspace(name) {
       return store.insertWorkspaceIfAbsent(db, { id: randomUUID(), name });
     },
@@ -72,11 +102,17 @@ export function createWorkspaceService(db: Kysely<DB>, clock: Clock): WorkspaceS
     async authenticate(plainKey) {
       if (!plainKey) return undefined;
       const found = await store.findActiveKeyByHash(db, hashApiKey(plainKey));
+      if (found) pendingUse.set(found.id, clock.now());
       return found && { workspaceId: found.workspaceId, apiKeyId: found.id };
     },
 
-    listApiKeys(workspaceId) {
-      return store.listApiKeys(db, workspaceId);
+    async listApiKeys(workspaceId) {
+      const keys = await store.listApiKeys(db, workspaceId);
+      // A use not written yet is still the latest one.
+      return keys.map((key) => {
+        const pending = pendingUse.get(key.id);
+        return pending && (!key.lastUsedAt || pending > key.lastUsedAt) ? { ...key, lastUsedAt: pending } : key;
+      });
     },
 
     async revokeApiKey(workspaceId, id) {

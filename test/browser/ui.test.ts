@@ -91,6 +91,8 @@ describe('web UI in Chromium', () => {
     await page.getByRole('link', { name: /open the webhook/ }).click();
     await page.getByRole('heading', { name: targetUrl, level: 1 }).waitFor();
     expect(new URL(page.url()).pathname).toBe(`/settings/api-webhooks/webhooks/${webhookId}`);
+    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    await page.getByRole('tab', { name: 'Deliveries' }).click();
     await page.getByText('No deliveries yet.').waitFor();
 
     // A record written through the API shows up in the log, with what was sent and what came back.
@@ -137,6 +139,7 @@ describe('web UI in Chromium', () => {
     await graceItem.getByText('2 attempts').waitFor();
 
     // Send a test event and see what the endpoint answered.
+    await page.getByRole('tab', { name: 'Settings' }).click();
     await page.getByLabel('Test event', { exact: true }).selectOption('company.updated');
     await page.getByRole('button', { name: 'Send test event' }).click();
     const testResult = page.getByTestId('test-result');
@@ -174,6 +177,7 @@ describe('web UI in Chromium', () => {
     await row.getByText('Company · All').waitFor();
     await row.getByText('Disabled').waitFor();
     await row.getByText('Succeeded').waitFor();
+    await row.getByRole('img', { name: /Last 24 hours: \d+ attempts/ }).waitFor();
     await screenshot(page, 'api-webhooks');
 
     // Phone width: nothing overflows sideways.
@@ -182,10 +186,16 @@ describe('web UI in Chromium', () => {
     await screenshot(page, 'api-webhooks-phone');
     await row.getByRole('link').click();
     await page.getByRole('heading', { name: targetUrl, level: 1 }).waitFor();
+    await page.getByRole('tab', { name: 'Deliveries' }).click();
     await page.locator('li.delivery').first().waitFor();
     expect(await overflowsSideways(page)).toBe(false);
     await screenshot(page, 'webhook-detail-phone');
     await page.setViewportSize(LAPTOP);
+
+    // The overview counts the attempts made above, failures included.
+    await page.getByRole('tab', { name: 'Overview' }).click();
+    await page.getByRole('img', { name: /Attempts per hour over the last 24 hours: \d+ attempts, [1-9]\d* failed/ }).waitFor();
+    await page.getByRole('tab', { name: 'Settings' }).click();
 
     // Delete, after a confirmation.
     await page.getByRole('button', { name: 'Delete webhook' }).click();
@@ -204,6 +214,8 @@ describe('web UI in Chromium', () => {
     await page.goto(app.url);
     await signIn(page);
     await page.getByRole('heading', { name: 'API keys' }).waitFor();
+    // The key this session signed in with was used just now, and says so.
+    await page.locator('td[data-label="Last used"] time').getByText(/just now|min ago/).first().waitFor();
 
     await page.getByLabel('New key name').fill('Zapier');
     await page.getByRole('button', { name: 'Create API key' }).click();

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { pino } from 'pino';
 import { loadConfig, type Config, type Role } from '../../src/config.ts';
 import type { Clock } from '../../src/domain/clock.ts';
-import type { DatabaseKind } from '../../src/storage/database.ts';
+import type { Database, DatabaseKind } from '../../src/storage/database.ts';
 import { startSwitchboard, type RunningSwitchboard } from '../../src/server.ts';
 import { createTestDatabase, type TestDatabase } from './databases.ts';
 
@@ -38,6 +38,20 @@ export interface TestAppOptions {
   clock?: Clock;
   env?: Record<string, string>;
   config?: Partial<Config>;
+  /** Sees every statement the server runs (counting them, say); the test database itself is left as it is. */
+  onStatement?: () => void;
+}
+
+function observedDatabase(database: Database, onStatement: () => void): Database {
+  const db = database.db.withPlugin({
+    transformQuery(args) {
+      onStatement();
+      return args.node;
+    },
+    transformResult: async (args) => args.result,
+  });
+  // Getters and methods of the database stay bound to the original; only the query builder is observed.
+  return { kind: database.kind, db, listen: database.listen, maintain: database.maintain, close: database.close };
 }
 
 /** Switchboard in this process on a fresh database, listening on a free port of 127.0.0.1. */
@@ -53,7 +67,7 @@ export async function startTestApp(kind: DatabaseKind, options: TestAppOptions =
     config,
     role: options.role ?? 'all',
     clock: options.clock,
-    database: testDatabase.database,
+    database: options.onStatement ? observedDatabase(testDatabase.database, options.onStatement) : testDatabase.database,
     logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
   });
   const url = server.url!;

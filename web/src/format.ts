@@ -18,3 +18,25 @@ export function prettyJson(text: string | null | undefined): string {
     return text;
   }
 }
+
+/** "5 min ago", "in 2 h": how far a time is from now, to the nearest sensible unit. */
+export function formatRelative(value: string | null | undefined, now: number = Date.now()): string {
+  if (!value) return '—';
+  const time = new Date(value).getTime();
+  if (Number.isNaN(time)) return value;
+  const seconds = Math.round((time - now) / 1000);
+  const magnitude = Math.abs(seconds);
+  const units: Array<[number, string]> = [
+    [86_400, 'd'],
+    [3_600, 'h'],
+    [60, 'min'],
+  ];
+  if (magnitude < 45) return seconds <= 0 ? 'just now' : 'in a few seconds';
+  for (const [size, unit] of units) {
+    if (magnitude >= size) {
+      const count = Math.round(magnitude / size);
+      return seconds < 0 ? `${count} ${unit} ago` : `in ${count} ${unit}`;
+    }
+  }
+  return seconds < 0 ? '1 min ago' : 'in 1 min';
+}

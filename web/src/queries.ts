@@ -24,6 +24,8 @@ export interface Delivery {
   operation: string;
   status: DeliveryStatus;
   attemptCount: number;
+  /** An attempt is under way now. */
+  sending: boolean;
   nextAttemptAt: string | null;
   lastAttemptAt: string | null;
   createdAt: string;
@@ -40,6 +42,28 @@ export interface LastDelivery {
   attempts: Array<{ number: number; statusCode: number | null; error: string | null }>;
 }
 
+export interface WebhookStats {
+  sent: number;
+  succeeded: number;
+  failed: number;
+  successRate: number | null;
+  p50LatencyMs: number | null;
+  p95LatencyMs: number | null;
+}
+
+export interface SeriesPoint {
+  start: string;
+  succeeded: number;
+  failed: number;
+  p50LatencyMs?: number | null;
+  p95LatencyMs?: number | null;
+}
+
+export interface WebhookOverview {
+  day: { stats: WebhookStats; points: SeriesPoint[] };
+  week: { stats: WebhookStats };
+}
+
 export interface Webhook {
   id: string;
   targetUrl: string;
@@ -49,6 +73,8 @@ export interface Webhook {
   createdAt: string;
   updatedAt: string;
   lastDelivery?: LastDelivery | null;
+  /** The last 24 hours, for the list's sparkline. */
+  recent?: { stats: Pick<WebhookStats, 'sent' | 'successRate'>; points: SeriesPoint[] };
 }
 
 export interface ApiKey {
@@ -67,8 +93,10 @@ export interface TestAttempt extends Attempt {
 
 const WEBHOOK_FIELDS = 'id targetUrl operations description status createdAt updatedAt';
 const LAST_DELIVERY = 'lastDelivery { id status operation lastAttemptAt createdAt attempts { number statusCode error } }';
+const RECENT = 'recent: series(window: DAY, first: 24) { stats { sent successRate } points { start succeeded failed } }';
+const STATS_FIELDS = 'sent succeeded failed successRate p50LatencyMs p95LatencyMs';
 const ATTEMPT_FIELDS = 'number startedAt durationMs statusCode responseBody error requestHeaders { name value }';
-const DELIVERY_FIELDS = `id eventId operation status attemptCount nextAttemptAt lastAttemptAt createdAt payload attempts { ${ATTEMPT_FIELDS} }`;
+const DELIVERY_FIELDS = `id eventId operation status sending attemptCount nextAttemptAt lastAttemptAt createdAt payload attempts { ${ATTEMPT_FIELDS} }`;
 
 export async function fetchWorkspace(apiKey?: string): Promise<{ id: string; name: string }> {
   const data = await graphql<{ currentWorkspace: { id: string; name: string } }>('{ currentWorkspace { id name } }', {}, apiKey);
@@ -76,13 +104,25 @@ export async function fetchWorkspace(apiKey?: string): Promise<{ id: string; nam
 }
 
 export async function fetchWebhooks(): Promise<Webhook[]> {
-  const data = await graphql<{ webhooks: Webhook[] }>(`{ webhooks { ${WEBHOOK_FIELDS} ${LAST_DELIVERY} } }`);
+  const data = await graphql<{ webhooks: Webhook[] }>(`{ webhooks { ${WEBHOOK_FIELDS} ${LAST_DELIVERY} ${RECENT} } }`);
   return data.webhooks;
 }
 
 export async function fetchWebhook(id: string): Promise<Webhook | null> {
   const data = await graphql<{ webhook: Webhook | null }>(
     `query Webhook($id: UUID!) { webhook(id: $id) { ${WEBHOOK_FIELDS} } }`,
+    { id },
+  );
+  return data.webhook;
+}
+
+/** The overview's figures and chart, in one query. */
+export async function fetchWebhookOverview(id: string): Promise<WebhookOverview | null> {
+  const data = await graphql<{ webhook: WebhookOverview | null }>(
+    `query WebhookOverview($id: UUID!) { webhook(id: $id) {
+      day: series(window: DAY) { stats { ${STATS_FIELDS} } points { start succeeded failed p50LatencyMs p95LatencyMs } }
+      week: series(window: WEEK, first: 1) { stats { ${STATS_FIELDS} } }
+    } }`,
     { id },
   );
   return data.webhook;
@@ -129,18 +169,39 @@ export interface DeliveryPage {
   totalCount: number;
 }
 
-export async function fetchDeliveries(webhookId: string, options: { status?: DeliveryStatus; first: number; after?: string | null }): Promise<DeliveryPage> {
+export interface DeliveryFilters {
+  status?: DeliveryStatus;
+  operation?: string;
+  recordId?: string;
+  eventId?: string;
+  createdAfter?: string;
+  createdBefore?: string;
+}
+
+export async function fetchDeliveries(webhookId: string, options: DeliveryFilters & { first: number; after?: string | null }): Promise<DeliveryPage> {
   const data = await graphql<{
     webhookDeliveries: { edges: Array<{ node: Delivery }>; pageInfo: { hasNextPage: boolean; endCursor: string | null }; totalCount: number };
   }>(
-    `query Deliveries($webhookId: UUID!, $status: DeliveryStatus, $first: Int, $after: String) {
-      webhookDeliveries(webhookId: $webhookId, status: $status, first: $first, after: $after) {
+    `query Deliveries($webhookId: UUID!, $status: DeliveryStatus, $operation: String, $recordId: UUID, $eventId: UUID,
+      $createdAfter: DateTime, $createdBefore: DateTime, $first: Int, $after: String) {
+      webhookDeliveries(webhookId: $webhookId, status: $status, operation: $operation, recordId: $recordId, eventId: $eventId,
+        createdAfter: $createdAfter, createdBefore: $createdBefore, first: $first, after: $after) {
         edges { node { ${DELIVERY_FIELDS} } cursor }
         pageInfo { hasNextPage endCursor }
         totalCount
       }
     }`,
-    { webhookId, status: options.status ?? null, first: options.first, after: options.after ?? null },
+    {
+      webhookId,
+      status: options.status ?? null,
+      operation: options.operation || null,
+      recordId: options.recordId || null,
+      eventId: options.eventId || null,
+      createdAfter: options.createdAfter || null,
+      createdBefore: options.createdBefore || null,
+      first: options.first,
+      after: options.after ?? null,
+    },
   );
   const connection = data.webhookDeliveries;
   return {

@@ -1,6 +1,22 @@
 import type { DeliveryStatus } from '../../storage/schema.ts';
-import { DEFAULT_DELIVERY_PAGE_SIZE, type AttemptRow, type DeliveryWithAttempts } from '../../delivery-log/service.ts';
+import {
+  DEFAULT_DELIVERY_PAGE_SIZE,
+  MAX_SERIES_POINTS,
+  type AttemptRow,
+  type DeliveryWithAttempts,
+  type SeriesWindow,
+  type WebhookSeries,
+  type WebhookStatsRow,
+} from '../../delivery-log/service.ts';
+import type { ApiContext } from '../context.ts';
 import type { GraphQLModule } from './module.ts';
+import { loadForWebhook } from './webhook-batch.ts';
+
+function webhookSeries(context: ApiContext, webhookId: string, window: SeriesWindow, first: number | null | undefined): Promise<WebhookSeries> {
+  return loadForWebhook(context, `series\u0000${window}\u0000${first ?? ''}`, webhookId, (ids) =>
+    context.services.deliveryLog.series(context.workspaceId, ids, window, first),
+  ) as Promise<WebhookSeries>;
+}
 
 const headerList = (parent: Pick<AttemptRow, 'requestHeaders'>) =>
   Object.entries(parent.requestHeaders ?? {}).map(([name, value]) => ({ name, value }));
@@ -39,8 +55,10 @@ export const deliveriesModule: GraphQLModule = {
       operation: String!
       status: DeliveryStatus!
       attemptCount: Int!
-      "When the next attempt is due; null once SUCCEEDED or FAILED."
+      "When the next attempt is due; null once SUCCEEDED or FAILED. While sending, when the attempt under way counts as lost."
       nextAttemptAt: DateTime
+      "An attempt is under way now (a worker holds the delivery)."
+      sending: Boolean!
       lastAttemptAt: DateTime
       "PER_RECORD ordering: the earlier delivery of the same record this one is held back behind (it goes once that one settles)."
       heldBehind: UUID
@@ -97,11 +115,13 @@ export const deliveriesModule: GraphQLModule = {
       queued: Int!
     }
 
-    "Attempt figures of the last 24 hours."
+    "Attempt figures of the last 24 hours (or of a series' window)."
     type WebhookStats {
       sent: Int!
       succeeded: Int!
       failed: Int!
+      "succeeded / sent, from 0 to 1; null when nothing was sent."
+      successRate: Float
       p50LatencyMs: Float
       p95LatencyMs: Float
       lastSuccessAt: DateTime
@@ -110,15 +130,55 @@ export const deliveriesModule: GraphQLModule = {
       filtered: Int!
     }
 
+    enum WebhookSeriesWindow {
+      "The last 24 hours."
+      DAY
+      "The last 7 days."
+      WEEK
+    }
+
+    "One hour of attempts."
+    type WebhookSeriesPoint {
+      start: DateTime!
+      "Attempts answered 2xx."
+      succeeded: Int!
+      "Attempts answered otherwise or not at all."
+      failed: Int!
+      p50LatencyMs: Float
+      p95LatencyMs: Float
+    }
+
+    type WebhookSeries {
+      window: WebhookSeriesWindow!
+      since: DateTime!
+      bucketSeconds: Int!
+      "Figures over the whole window."
+      stats: WebhookStats!
+      "Hourly points, oldest first, every hour present (zero when nothing was sent)."
+      points: [WebhookSeriesPoint!]!
+    }
+
     extend type Webhook {
       stats: WebhookStats!
+      "Attempt figures over a window; points are its newest \`first\` hours (at most the window's, ${MAX_SERIES_POINTS} at most)."
+      series(window: WebhookSeriesWindow = DAY, first: Int = ${MAX_SERIES_POINTS}): WebhookSeries!
       "The newest delivery, if any."
       lastDelivery: WebhookDelivery
     }
 
     extend type Query {
-      "One webhook's deliveries, newest first."
-      webhookDeliveries(webhookId: UUID!, status: DeliveryStatus, first: Int = ${DEFAULT_DELIVERY_PAGE_SIZE}, after: String): WebhookDeliveryConnection!
+      "One webhook's deliveries, newest first; each filter given narrows them (operation: exact, e.g. person.updated; createdAfter inclusive, createdBefore exclusive)."
+      webhookDeliveries(
+        webhookId: UUID!
+        status: DeliveryStatus
+        operation: String
+        recordId: UUID
+        eventId: UUID
+        createdAfter: DateTime
+        createdBefore: DateTime
+        first: Int = ${DEFAULT_DELIVERY_PAGE_SIZE}
+        after: String
+      ): WebhookDeliveryConnection!
       webhookDelivery(id: UUID!): WebhookDelivery
       webhookStats(id: UUID!): WebhookStats!
     }
@@ -139,18 +199,36 @@ export const deliveriesModule: GraphQLModule = {
     TestWebhookAttempt: { requestHeaders: headerList },
     WebhookDelivery: {
       payload: (parent: DeliveryWithAttempts) => parent.payload ?? null,
+      sending: (parent: DeliveryWithAttempts, _args, context) => context.services.deliveryLog.isSending(parent),
+    },
+    WebhookStats: {
+      successRate: (parent: WebhookStatsRow) => (parent.sent === 0 ? null : parent.succeeded / parent.sent),
+    },
+    WebhookSeries: {
+      stats: (parent: WebhookSeries) => parent.summary,
     },
     Webhook: {
-      stats: (parent: { id: string }, _args, context) => context.services.deliveryLog.stats(context.workspaceId, parent.id),
-      lastDelivery: async (parent: { id: string }, _args, context) => {
-        const page = await context.services.deliveryLog.list(context.workspaceId, { webhookId: parent.id, first: 1 });
-        return page.edges[0]?.node ?? null;
-      },
+      stats: async (parent: { id: string }, _args, context) => (await webhookSeries(context, parent.id, 'DAY', null)).summary,
+      series: (parent: { id: string }, args: { window?: SeriesWindow | null; first?: number | null }, context) =>
+        webhookSeries(context, parent.id, args.window ?? 'DAY', args.first),
+      lastDelivery: async (parent: { id: string }, _args, context) =>
+        (await loadForWebhook(context, 'lastDelivery', parent.id, (ids) => context.services.deliveryLog.latest(context.workspaceId, ids))) ??
+        null,
     },
     Query: {
       webhookDeliveries: (
         _parent,
-        args: { webhookId: string; status?: DeliveryStatus | null; first?: number | null; after?: string | null },
+        args: {
+          webhookId: string;
+          status?: DeliveryStatus | null;
+          operation?: string | null;
+          recordId?: string | null;
+          eventId?: string | null;
+          createdAfter?: Date | null;
+          createdBefore?: Date | null;
+          first?: number | null;
+          after?: string | null;
+        },
         context,
       ) => context.services.deliveryLog.list(context.workspaceId, args),
       webhookDelivery: async (_parent, args: { id: string }, context) => {

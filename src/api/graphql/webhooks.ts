@@ -1,4 +1,5 @@
 import type { GraphQLModule } from './module.ts';
+import { noteListedWebhooks } from './webhook-batch.ts';
 import type { CreateWebhookInput, UpdateWebhookInput } from '../../webhooks/service.ts';
 
 /** Webhook management, typed as CONTRACT.md section 3 so Twenty's front-end documents run unchanged. */
@@ -91,9 +92,16 @@ export const webhooksModule: GraphQLModule = {
       secret: (parent: { secret?: string | null }) => parent.secret ?? null,
     },
     Query: {
-      webhooks: (_parent, _args, context) => context.services.webhooks.list(context.workspaceId),
-      webhook: async (_parent, args: { id: string }, context) =>
-        (await context.services.webhooks.find(context.workspaceId, args.id)) ?? null,
+      webhooks: async (_parent, _args, context) => {
+        const webhooks = await context.services.webhooks.list(context.workspaceId);
+        noteListedWebhooks(context, webhooks.map((webhook) => webhook.id));
+        return webhooks;
+      },
+      webhook: async (_parent, args: { id: string }, context) => {
+        const webhook = await context.services.webhooks.find(context.workspaceId, args.id);
+        if (webhook) noteListedWebhooks(context, [webhook.id]);
+        return webhook ?? null;
+      },
     },
     Mutation: {
       createWebhook: (_parent, args: { input: CreateWebhookInput }, context) =>

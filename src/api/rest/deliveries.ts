@@ -6,7 +6,32 @@ import { requireCaller } from '../context.ts';
 import type { TakeTestSend } from './routes.ts';
 import type { Services } from '../../services.ts';
 
-type WithWebhook = FastifyRequest<{ Params: { id: string }; Querystring: { status?: string; limit?: string; cursor?: string } }>;
+type DeliveryQuery = {
+  status?: string;
+  operation?: string;
+  recordId?: string;
+  eventId?: string;
+  createdAfter?: string;
+  createdBefore?: string;
+  limit?: string;
+  cursor?: string;
+};
+type WithWebhook = FastifyRequest<{ Params: { id: string }; Querystring: DeliveryQuery }>;
+
+function parseInstant(field: string, text: string | undefined): Date | undefined {
+  if (text === undefined) return undefined;
+  const iso = parseIsoDateTime(text);
+  if (!iso) throw invalidInput(field, `must be an ISO 8601 date ${INSTANT_RANGE}, e.g. 2024-03-04T11:00:00Z`);
+  return new Date(iso);
+}
+
+/** A query parameter given twice arrives as an array: one value per filter. */
+function single(query: DeliveryQuery): DeliveryQuery {
+  for (const [name, value] of Object.entries(query)) {
+    if (typeof value !== 'string') throw invalidInput(name, 'must be given once');
+  }
+  return query;
+}
 type WithDelivery = FastifyRequest<{ Params: { id: string; deliveryId: string } }>;
 
 function parseLimit(text: string | undefined): number | undefined {
@@ -36,11 +61,17 @@ export async function registerDeliveryRoutes(app: FastifyInstance, services: Ser
   const workspace = (request: FastifyRequest) => requireCaller(request).workspaceId;
 
   app.get('/rest/webhooks/:id/deliveries', async (request: WithWebhook) => {
+    const query = single(request.query ?? {});
     const page = await log.list(workspace(request), {
       webhookId: request.params.id,
-      status: request.query.status?.toUpperCase() as DeliveryStatus | undefined,
-      first: parseLimit(request.query.limit),
-      after: request.query.cursor,
+      status: query.status?.toUpperCase() as DeliveryStatus | undefined,
+      operation: query.operation,
+      recordId: query.recordId,
+      eventId: query.eventId,
+      createdAfter: parseInstant('createdAfter', query.createdAfter),
+      createdBefore: parseInstant('createdBefore', query.createdBefore),
+      first: parseLimit(query.limit),
+      after: query.cursor,
       argumentNames: { first: 'limit', after: 'cursor' },
     });
     return {

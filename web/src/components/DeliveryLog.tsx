@@ -1,17 +1,49 @@
-import { useState } from 'react';
+import { useState, type FormEvent } from 'react';
 import { errorMessage } from '../api.ts';
 import { formatDateTime, formatDuration, prettyJson } from '../format.ts';
 import { useInterval, useLoad } from '../hooks.ts';
-import { fetchDeliveries, redeliver, type Attempt, type Delivery, type DeliveryStatus, type HttpHeader } from '../queries.ts';
+import {
+  fetchDeliveries,
+  redeliver,
+  type Attempt,
+  type Delivery,
+  type DeliveryFilters,
+  type DeliveryStatus,
+  type HttpHeader,
+} from '../queries.ts';
 import { DeliveryStatusBadge, StatusCodeBadge } from './badges.tsx';
-import { CompactSelect, ErrorNotice, Section, Spinner } from './ui.tsx';
+import { CompactSelect, ErrorNotice, RelativeTime, Section, Spinner, TextField } from './ui.tsx';
+
+type SearchFields = Required<Omit<DeliveryFilters, 'status'>>;
+const NO_SEARCH: SearchFields = { operation: '', recordId: '', eventId: '', createdAfter: '', createdBefore: '' };
+
+/** A datetime-local value (the browser's zone) as an ISO instant, or '' when empty or invalid. */
+function localToIso(value: string): string {
+  if (!value) return '';
+  const date = new Date(value);
+  return Number.isNaN(date.getTime()) ? '' : date.toISOString();
+}
 
 const PAGE_SIZE = 20;
 
 /** The webhook's deliveries, newest first; the first page refreshes itself while the page is open. */
 export function DeliveryLog({ webhookId, refreshToken }: { webhookId: string; refreshToken: number }) {
   const [status, setStatus] = useState<DeliveryStatus | ''>('');
-  const firstPage = useLoad(() => fetchDeliveries(webhookId, { status: status || undefined, first: PAGE_SIZE }), [webhookId, status, refreshToken]);
+  const [draft, setDraft] = useState<SearchFields>(NO_SEARCH);
+  const [search, setSearch] = useState<SearchFields>(NO_SEARCH);
+  const filters: DeliveryFilters = {
+    status: status || undefined,
+    ...search,
+    createdAfter: localToIso(search.createdAfter),
+    createdBefore: localToIso(search.createdBefore),
+  };
+  const searching = Object.values(search).some(Boolean);
+  const firstPage = useLoad(() => fetchDeliveries(webhookId, { ...filters, first: PAGE_SIZE }), [webhookId, status, search, refreshToken]);
+  const submitSearch = (event: FormEvent) => {
+    event.preventDefault();
+    setOlder(undefined);
+    setSearch({ ...draft, operation: draft.operation.trim(), recordId: draft.recordId.trim(), eventId: draft.eventId.trim() });
+  };
   const [older, setOlder] = useState<{ deliveries: Delivery[]; hasNextPage: boolean; endCursor: string | null } | undefined>();
   const [loadingMore, setLoadingMore] = useState(false);
   const [moreError, setMoreError] = useState<string | undefined>();
@@ -34,7 +66,7 @@ export function DeliveryLog({ webhookId, refreshToken }: { webhookId: string; re
     setLoadingMore(true);
     setMoreError(undefined);
     try {
-      const page = await fetchDeliveries(webhookId, { status: status || undefined, first: PAGE_SIZE, after: endCursor });
+      const page = await fetchDeliveries(webhookId, { ...filters, first: PAGE_SIZE, after: endCursor });
       setOlder((previous) => ({
         deliveries: [...(previous?.deliveries ?? []), ...page.deliveries],
         hasNextPage: page.hasNextPage,
@@ -84,12 +116,46 @@ export function DeliveryLog({ webhookId, refreshToken }: { webhookId: string; re
         </>
       }
     >
+      <form className="delivery-search" onSubmit={submitSearch} aria-label="Find deliveries">
+        <TextField label="Operation" placeholder="person.updated" value={draft.operation} onChange={(operation) => setDraft({ ...draft, operation })} />
+        <TextField label="Record id" value={draft.recordId} onChange={(recordId) => setDraft({ ...draft, recordId })} />
+        <TextField label="Event id" value={draft.eventId} onChange={(eventId) => setDraft({ ...draft, eventId })} />
+        <TextField label="Created from" type="datetime-local" value={draft.createdAfter} onChange={(createdAfter) => setDraft({ ...draft, createdAfter })} />
+        <TextField label="Created before" type="datetime-local" value={draft.createdBefore} onChange={(createdBefore) => setDraft({ ...draft, createdBefore })} />
+        <div className="delivery-search-actions">
+          <button type="submit" className="button">
+            Find
+          </button>
+          {searching && (
+            <button
+              type="button"
+              className="button"
+              onClick={() => {
+                setOlder(undefined);
+                setDraft(NO_SEARCH);
+                setSearch(NO_SEARCH);
+              }}
+            >
+              Clear
+            </button>
+          )}
+        </div>
+      </form>
       {firstPage.error && <ErrorNotice message={firstPage.error} onRetry={() => void firstPage.reload()} />}
       {firstPage.loading && !firstPage.data && <Spinner label="Loading deliveries…" />}
       {firstPage.data && deliveries.length === 0 && (
         <div className="empty">
-          <p>No deliveries{status ? ` with status ${status.toLowerCase()}` : ' yet'}.</p>
-          <p className="muted">Create, update or delete a record (or send a test event) and it appears here.</p>
+          {status || searching ? (
+            <>
+              <p>No deliveries match.</p>
+              <p className="muted">Change or clear the filters to see more.</p>
+            </>
+          ) : (
+            <>
+              <p>No deliveries yet.</p>
+              <p className="muted">Create, update or delete a record this webhook subscribes to and its delivery appears here. Test events are not kept.</p>
+            </>
+          )}
         </div>
       )}
       {deliveries.length > 0 && (
@@ -144,10 +210,12 @@ function DeliveryItem({ delivery, onResent }: { delivery: Delivery; onResent: (d
             {open ? '▾' : '▸'}
           </span>
           <code className="operation">{delivery.operation}</code>
-          <span className="muted small">{formatDateTime(delivery.createdAt)}</span>
+          <span className="muted small">
+            <RelativeTime value={delivery.createdAt} />
+          </span>
         </button>
         <div className="delivery-badges">
-          <DeliveryStatusBadge status={delivery.status} />
+          {delivery.sending ? <span className="badge badge-amber">Sending</span> : <DeliveryStatusBadge status={delivery.status} />}
           {latest && <StatusCodeBadge statusCode={latest.statusCode} error={latest.error} />}
           <span className="muted small">
             {delivery.attemptCount} {delivery.attemptCount === 1 ? 'attempt' : 'attempts'}
@@ -170,10 +238,18 @@ function DeliveryItem({ delivery, onResent }: { delivery: Delivery; onResent: (d
               <dd>
                 <code>{delivery.id}</code>
               </dd>
-              {delivery.status === 'PENDING' && (
+              {delivery.sending && (
+                <>
+                  <dt>Now</dt>
+                  <dd>Sending: an attempt is under way.</dd>
+                </>
+              )}
+              {delivery.status === 'PENDING' && !delivery.sending && (
                 <>
                   <dt>Next attempt</dt>
-                  <dd>{formatDateTime(delivery.nextAttemptAt)}</dd>
+                  <dd>
+                    <RelativeTime value={delivery.nextAttemptAt} />
+                  </dd>
                 </>
               )}
             </dl>
@@ -203,7 +279,7 @@ export function AttemptView({ attempt, title }: { attempt: Attempt; title?: stri
         <strong>{title ?? `Attempt ${attempt.number}`}</strong>
         <StatusCodeBadge statusCode={attempt.statusCode} error={attempt.error} />
         <span className="muted small">
-          {formatDateTime(attempt.startedAt)} · {formatDuration(attempt.durationMs)}
+          <RelativeTime value={attempt.startedAt} /> · {formatDuration(attempt.durationMs)}
         </span>
       </div>
       {attempt.error && <p className="attempt-error">{attempt.error}</p>}

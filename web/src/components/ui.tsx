@@ -1,3 +1,4 @@
+import { formatDateTime, formatRelative } from '../format.ts';
 import { useEffect, useId, useRef, useState, type ReactNode } from 'react';
 
 export function Spinner({ label = 'Loading…' }: { label?: string }) {
@@ -221,5 +222,15 @@ export function CompactSelect({ label, value, onChange, options, inline }: {
         ))}
       </select>
     </div>
+  );
+}
+
+/** A relative time ("5 min ago") with the absolute one on hover and for assistive technology. */
+export function RelativeTime({ value }: { value: string | null | undefined }) {
+  if (!value) return <span>—</span>;
+  return (
+    <time dateTime={value} title={formatDateTime(value)}>
+      {formatRelative(value)}
+    </time>
   );
 }

@@ -1,7 +1,8 @@
 import { useState, type FormEvent } from 'react';
 import { errorMessage } from '../api.ts';
 import { LastDeliverySummary, OperationChips, WebhookStatusBadge } from '../components/badges.tsx';
-import { Badge, ConfirmDialog, ErrorNotice, OneTimeSecret, Section, Spinner, TextField } from '../components/ui.tsx';
+import { Sparkline, formatRate } from '../components/charts.tsx';
+import { Badge, ConfirmDialog, RelativeTime, ErrorNotice, OneTimeSecret, Section, Spinner, TextField } from '../components/ui.tsx';
 import { formatDateTime } from '../format.ts';
 import { useDocumentTitle, useLoad } from '../hooks.ts';
 import { createApiKey, fetchApiKeys, fetchWebhooks, revokeApiKey, type ApiKey } from '../queries.ts';
@@ -71,6 +72,15 @@ function WebhooksSection() {
                 </td>
                 <td data-label="Last delivery">
                   <LastDeliverySummary delivery={webhook.lastDelivery} />
+                  {webhook.recent && webhook.recent.stats.sent > 0 && (
+                    <div className="recent">
+                      <Sparkline
+                        points={webhook.recent.points}
+                        label={`Last 24 hours: ${webhook.recent.stats.sent} attempts, ${formatRate(webhook.recent.stats.successRate)} succeeded`}
+                      />
+                      <span className="muted small">{formatRate(webhook.recent.stats.successRate)} ok · 24 h</span>
+                    </div>
+                  )}
                 </td>
               </tr>
             ))}
@@ -162,7 +172,7 @@ function ApiKeysSection() {
                   <code>{key.keyPrefix}…</code>
                 </td>
                 <td data-label="Created">{formatDateTime(key.createdAt)}</td>
-                <td data-label="Last used">{formatDateTime(key.lastUsedAt)}</td>
+                <td data-label="Last used">{key.lastUsedAt ? <RelativeTime value={key.lastUsedAt} /> : 'Never'}</td>
                 <td data-label="Status" className="actions-cell">
                   {key.revokedAt ? (
                     <Badge tone="gray">Revoked</Badge>

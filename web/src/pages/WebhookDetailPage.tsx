@@ -2,6 +2,7 @@ import { useState } from 'react';
 import { errorMessage } from '../api.ts';
 import { WebhookStatusBadge } from '../components/badges.tsx';
 import { AttemptView, DeliveryLog } from '../components/DeliveryLog.tsx';
+import { AttemptsChart, StatsTiles } from '../components/charts.tsx';
 import { WebhookForm } from '../components/WebhookForm.tsx';
 import { CompactSelect, ConfirmDialog, ErrorNotice, OneTimeSecret, Section, Spinner } from '../components/ui.tsx';
 import { formatDateTime, prettyJson } from '../format.ts';
@@ -10,6 +11,7 @@ import { ACTION_OPTIONS, OBJECT_OPTIONS } from '../operations.ts';
 import {
   deleteWebhook,
   fetchWebhook,
+  fetchWebhookOverview,
   rotateWebhookSecret,
   sendTestWebhook,
   updateWebhook,
@@ -18,12 +20,16 @@ import {
 } from '../queries.ts';
 import { Link, navigate } from '../router.tsx';
 
+const TABS = ['Overview', 'Deliveries', 'Settings'] as const;
+type Tab = (typeof TABS)[number];
+
 export function WebhookDetailPage({ id }: { id: string }) {
   useDocumentTitle('Webhook');
   const loaded = useLoad(() => fetchWebhook(id), [id]);
   const [webhook, setWebhook] = useState<Webhook | undefined>();
   const [formVersion, setFormVersion] = useState(0);
   const [logVersion, setLogVersion] = useState(0);
+  const [tab, setTab] = useState<Tab>('Overview');
   const current = webhook ?? loaded.data ?? undefined;
 
   if (loaded.error) return <ErrorNotice message={loaded.error} onRetry={() => void loaded.reload()} />;
@@ -51,6 +57,43 @@ export function WebhookDetailPage({ id }: { id: string }) {
         <StatusToggle webhook={current} onChange={setWebhook} />
       </header>
 
+      <div className="tabs" role="tablist" aria-label="Webhook">
+        {TABS.map((name) => (
+          <button
+            key={name}
+            type="button"
+            role="tab"
+            id={`tab-${name}`}
+            className="tab"
+            aria-selected={tab === name}
+            aria-controls={`panel-${name}`}
+            tabIndex={tab === name ? 0 : -1}
+            onClick={() => setTab(name)}
+            onKeyDown={(event) => {
+              const step = event.key === 'ArrowRight' ? 1 : event.key === 'ArrowLeft' ? -1 : 0;
+              if (!step) return;
+              const next = TABS[(TABS.indexOf(name) + step + TABS.length) % TABS.length];
+              setTab(next);
+              document.getElementById(`tab-${next}`)?.focus();
+            }}
+          >
+            {name}
+          </button>
+        ))}
+      </div>
+
+      {tab === 'Overview' && (
+        <div role="tabpanel" id="panel-Overview" aria-labelledby="tab-Overview">
+          <Overview webhookId={current.id} refreshToken={logVersion} />
+        </div>
+      )}
+      {tab === 'Deliveries' && (
+        <div role="tabpanel" id="panel-Deliveries" aria-labelledby="tab-Deliveries">
+          <DeliveryLog webhookId={current.id} refreshToken={logVersion} />
+        </div>
+      )}
+      {tab === 'Settings' && (
+        <div role="tabpanel" id="panel-Settings" aria-labelledby="tab-Settings">
       <Section title="Settings" description="Where events go and which ones.">
         <WebhookForm
           key={`${current.id}-${formVersion}`}
@@ -66,9 +109,29 @@ export function WebhookDetailPage({ id }: { id: string }) {
 
       <RotateSecret webhookId={current.id} />
       <SendTest webhook={current} onSent={() => setLogVersion((version) => version + 1)} />
-      <DeliveryLog webhookId={current.id} refreshToken={logVersion} />
       <DeleteWebhook webhook={current} />
+        </div>
+      )}
     </>
+  );
+}
+
+function Overview({ webhookId, refreshToken }: { webhookId: string; refreshToken: number }) {
+  const overview = useLoad(() => fetchWebhookOverview(webhookId), [webhookId, refreshToken]);
+  return (
+    <Section title="Overview" description="Delivery attempts to this endpoint; an attempt succeeded when it was answered 2xx.">
+      {overview.error && <ErrorNotice message={overview.error} onRetry={() => void overview.reload()} />}
+      {overview.loading && !overview.data && <Spinner label="Loading figures…" />}
+      {overview.data && (
+        <>
+          <div className="stats-grid">
+            <StatsTiles title="Last 24 hours" stats={overview.data.day.stats} />
+            <StatsTiles title="Last 7 days" stats={overview.data.week.stats} />
+          </div>
+          <AttemptsChart points={overview.data.day.points} />
+        </>
+      )}
+    </Section>
   );
 }
 
@@ -121,7 +184,7 @@ function RotateSecret({ webhookId }: { webhookId: string }) {
   return (
     <Section
       title="Signing secret"
-      description="The secret signs every request. After a rotation the previous secret stays valid for 24 hours, so receivers can switch without losing events."
+      description="The secret signs every request. After a rotation both secrets sign for 24 hours: see what each header carries in the rotation dialog."
       actions={
         <button type="button" className="button" onClick={() => setConfirming(true)}>
           Rotate secret
@@ -139,7 +202,26 @@ function RotateSecret({ webhookId }: { webhookId: string }) {
       <ConfirmDialog
         open={confirming}
         title="Rotate the signing secret?"
-        message={<p>A new secret is generated and shown once. Requests are signed with it from now on; the old one keeps verifying for 24 hours.</p>}
+        message={
+          <>
+            <p>A new secret is generated and shown once. For the next 24 hours every request carries:</p>
+            <ul>
+              <li>
+                <code>X-Twenty-Signature</code>: the new secret&apos;s signature only;
+              </li>
+              <li>
+                <code>X-Twenty-Signature-Previous</code>: the old secret&apos;s signature;
+              </li>
+              <li>
+                <code>webhook-signature</code>: both <code>v1,</code> signatures, space-separated (new first).
+              </li>
+            </ul>
+            <p>
+              A receiver that verifies only <code>X-Twenty-Signature</code> with the old secret fails until it switches to the new one; its failed
+              deliveries are retried, so they arrive once it has. After 24 hours only the new secret signs.
+            </p>
+          </>
+        }
         confirmLabel="Rotate"
         busy={busy}
         onConfirm={() => void rotate()}

@@ -1,0 +1,113 @@
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { buildWeb } from '../../web/build.ts';
+import { startTestApp, TEST_API_KEY, type TestApp } from '../helpers/app.ts';
+import { insertSampleEvents } from '../helpers/fixtures.ts';
+import { launchBrowser, type Browser } from './support.ts';
+
+const AXE_SOURCE = fs.readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+interface Violation {
+  id: string;
+  impact: string | null;
+  help: string;
+  nodes: Array<{ target: unknown[] }>;
+}
+
+/** axe-core's serious and critical findings on the page as it is now. */
+async function seriousViolations(page: Page): Promise<Violation[]> {
+  // Evaluated through the debugging protocol: the UI's Content-Security-Policy rightly refuses inline scripts.
+  if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(`${AXE_SOURCE}\n;void 0`);
+  const violations = await page.evaluate(async () => {
+    const result = await (window as unknown as { axe: { run(): Promise<{ violations: Violation[] }> } }).axe.run();
+    return result.violations.map((violation) => ({
+      id: violation.id,
+      impact: violation.impact,
+      help: violation.help,
+      nodes: violation.nodes.slice(0, 3).map((node) => ({ target: node.target })),
+    }));
+  });
+  return violations.filter((violation) => violation.impact === 'serious' || violation.impact === 'critical');
+}
+
+describe('accessibility of every page (axe-core in Chromium)', () => {
+  let app: TestApp;
+  let browser: Browser;
+  let webhookId: string;
+
+  beforeAll(async () => {
+    await buildWeb({ ifStale: true });
+    [app, browser] = await Promise.all([startTestApp('pglite', { role: 'api' }), launchBrowser()]);
+    const created = await app.graphql('mutation ($input: CreateWebhookInput!) { createWebhook(input: $input) { id } }', {
+      input: { targetUrl: 'http://127.0.0.1:9/hook', operations: ['person.*'], description: 'CRM sync' },
+    });
+    webhookId = created.data.createWebhook.id;
+    const workspaceId = (await app.graphql('{ currentWorkspace { id } }')).data.currentWorkspace.id;
+    await insertSampleEvents(app.server.database.db, workspaceId, 2);
+    const delivery = await app.server.database.db.selectFrom('deliveries').select('id').where('webhook_id', '=', webhookId).executeTakeFirstOrThrow();
+    await app.server.database.db
+      .insertInto('delivery_attempts')
+      .values({
+        id: randomUUID(),
+        delivery_id: delivery.id,
+        workspace_id: workspaceId,
+        webhook_id: webhookId,
+        number: 1,
+        started_at: new Date(),
+        duration_ms: 30,
+        status_code: 503,
+        response_body: 'unavailable',
+        error: null,
+        request_headers: JSON.stringify({ 'content-type': 'application/json' }),
+      })
+      .execute();
+  });
+
+  afterAll(async () => {
+    await Promise.all([browser?.close(), app?.close()]);
+  });
+
+  it('finds nothing serious or critical on any page', async () => {
+    const page = await browser.context.newPage();
+    const found: Record<string, Violation[]> = {};
+    const audit = async (name: string) => {
+      found[name] = await seriousViolations(page);
+    };
+
+    await page.goto(`${app.url}/settings/api-webhooks`);
+    await page.getByRole('heading', { name: 'Sign in to Switchboard' }).waitFor();
+    await audit('sign in');
+    await page.getByLabel('API key').fill(TEST_API_KEY);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.locator('.url-link').first().waitFor();
+    await page.getByRole('heading', { name: 'API keys' }).waitFor();
+    await audit('list');
+
+    await page.goto(`${app.url}/settings/api-webhooks/webhooks/new`);
+    await page.getByRole('heading', { name: 'New webhook' }).waitFor();
+    await audit('new webhook');
+
+    await page.goto(`${app.url}/settings/api-webhooks/webhooks/${webhookId}`);
+    await page.getByRole('img', { name: /Attempts per hour/ }).waitFor();
+    await audit('overview');
+    await page.getByRole('tab', { name: 'Deliveries' }).click();
+    await page.locator('li.delivery button[aria-expanded]').nth(1).waitFor();
+    for (const toggle of await page.locator('li.delivery button[aria-expanded]').all()) await toggle.click();
+    await page.locator('.attempt').first().waitFor();
+    await audit('deliveries, one expanded');
+    await page.getByRole('tab', { name: 'Settings' }).click();
+    await page.getByRole('button', { name: 'Rotate secret' }).waitFor();
+    await audit('settings');
+
+    await page.goto(`${app.url}/settings/api-webhooks/webhooks/${randomUUID()}`);
+    await page.getByRole('heading', { name: 'Webhook not found' }).waitFor();
+    await audit('not found');
+
+    expect(Object.keys(found)).toHaveLength(7);
+    expect(found).toEqual(Object.fromEntries(Object.keys(found).map((name) => [name, []])));
+    await page.close();
+  });
+});

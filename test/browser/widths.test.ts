@@ -1,0 +1,96 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { buildWeb } from '../../web/build.ts';
+import { startTestApp, TEST_API_KEY, type TestApp } from '../helpers/app.ts';
+import { insertSampleEvents } from '../helpers/fixtures.ts';
+import { PHONE, launchBrowser, type Browser } from './support.ts';
+
+// A receiver URL as long as a target may be, and a delivery whose headers and answer are long unbroken text.
+describe('every page at phone width', () => {
+  let app: TestApp;
+  let browser: Browser;
+  let targetUrl: string;
+  let webhookId: string;
+
+  beforeAll(async () => {
+    await buildWeb({ ifStale: true });
+    [app, browser] = await Promise.all([startTestApp('pglite', { role: 'api' }), launchBrowser()]);
+    targetUrl = `http://127.0.0.1:9/hook?token=${'a'.repeat(1960)}`;
+    const created = await app.graphql('mutation ($input: CreateWebhookInput!) { createWebhook(input: $input) { id } }', {
+      input: { targetUrl, operations: ['person.*'] },
+    });
+    expect(created.errors).toBeUndefined();
+    webhookId = created.data.createWebhook.id;
+    const workspaceId = (await app.graphql('{ currentWorkspace { id } }')).data.currentWorkspace.id;
+    await insertSampleEvents(app.server.database.db, workspaceId, 1);
+    const delivery = await app.server.database.db.selectFrom('deliveries').select('id').where('webhook_id', '=', webhookId).executeTakeFirstOrThrow();
+    await app.server.database.db
+      .insertInto('delivery_attempts')
+      .values({
+        id: randomUUID(),
+        delivery_id: delivery.id,
+        workspace_id: workspaceId,
+        webhook_id: webhookId,
+        number: 1,
+        started_at: new Date(),
+        duration_ms: 12,
+        status_code: 500,
+        response_body: `{"error":"${'x'.repeat(3000)}"}`,
+        error: null,
+        request_headers: JSON.stringify({ 'webhook-signature': `v1,${'S'.repeat(400)} v1,${'T'.repeat(400)}`, 'x-long': 'y'.repeat(800) }),
+      })
+      .execute();
+  });
+
+  afterAll(async () => {
+    await Promise.all([browser?.close(), app?.close()]);
+  });
+
+  const overflow = (page: Page) => page.evaluate(() => ({ scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth }));
+
+  it('never scrolls sideways at 390 px, with a 2,000-character URL and an expanded delivery', async () => {
+    const page = await browser.context.newPage();
+    await page.setViewportSize(PHONE);
+    await page.goto(`${app.url}/settings/api-webhooks`);
+    await page.getByLabel('API key').fill(TEST_API_KEY);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'API & Webhooks', level: 1 }).waitFor();
+    await page.getByRole('heading', { name: 'API keys' }).waitFor();
+    await page.locator('.url-link').first().waitFor();
+    const checked: string[] = [];
+    const check = async (name: string) => {
+      const { scrollWidth, innerWidth } = await overflow(page);
+      expect(scrollWidth, name).toBeLessThanOrEqual(innerWidth);
+      checked.push(name);
+    };
+    await check('list');
+    // The long URL takes a few lines at most on the list.
+    expect((await page.locator('.url-link').first().boundingBox())!.height).toBeLessThan(120);
+
+    await page.goto(`${app.url}/settings/api-webhooks/webhooks/new`);
+    await page.getByRole('heading', { name: 'New webhook' }).waitFor();
+    await check('new webhook');
+
+    await page.goto(`${app.url}/settings/api-webhooks/webhooks/${webhookId}`);
+    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    await page.getByRole('img', { name: /Attempts per hour/ }).waitFor();
+    await check('overview');
+    await page.getByRole('tab', { name: 'Deliveries' }).click();
+    await page.locator('li.delivery button[aria-expanded]').first().click();
+    await page.getByText('Request headers').first().click();
+    await page.locator('.headers').first().waitFor();
+    await check('expanded delivery');
+    await page.getByRole('tab', { name: 'Settings' }).click();
+    await page.getByRole('button', { name: 'Rotate secret' }).click();
+    await page.getByRole('dialog', { name: 'Rotate the signing secret?' }).waitFor();
+    await check('settings with the rotation dialog');
+    await page.getByRole('button', { name: 'Cancel' }).click();
+
+    await page.goto(`${app.url}/settings/api-webhooks/webhooks/${randomUUID()}`);
+    await page.getByRole('heading', { name: 'Webhook not found' }).waitFor();
+    await check('not found');
+    expect(checked).toHaveLength(6);
+    await page.close();
+  });
+});
