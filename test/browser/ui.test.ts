@@ -162,13 +162,13 @@ describe('web UI in Chromium', () => {
 
     // Disable and enable again.
     await page.getByRole('button', { name: 'Disable' }).click();
-    await page.getByRole('button', { name: 'Enable' }).waitFor();
+    await page.getByRole('button', { name: 'Enable', exact: true }).waitFor();
     expect((await app.graphql(`{ webhook(id: "${webhookId}") { status } }`)).data.webhook.status).toBe('DISABLED');
-    await page.getByRole('button', { name: 'Enable' }).click();
+    await page.getByRole('button', { name: 'Enable', exact: true }).click();
     await page.getByRole('button', { name: 'Disable' }).waitFor();
     expect((await app.graphql(`{ webhook(id: "${webhookId}") { status } }`)).data.webhook.status).toBe('ACTIVE');
     await page.getByRole('button', { name: 'Disable' }).click();
-    await page.getByRole('button', { name: 'Enable' }).waitFor();
+    await page.getByRole('button', { name: 'Enable', exact: true }).waitFor();
 
     // The list shows URL, operations, status and the last delivery's outcome.
     await page.getByRole('navigation', { name: 'Breadcrumb' }).getByRole('link', { name: 'API & Webhooks' }).click();
@@ -249,6 +249,25 @@ describe('web UI in Chromium', () => {
     await signIn(page, key);
     await page.getByRole('alert').getByText('not valid').waitFor();
     expect(await page.evaluate(() => sessionStorage.getItem('switchboard.apiKey'))).toBeNull();
+    await page.close();
+  });
+  it('shows why a webhook is disabled, with a one-click re-enable', async () => {
+    const created = await app.graphql(`mutation { createWebhook(input: { targetUrl: "${receiver.url}/gone" }) { id } }`);
+    const id = created.data.createWebhook.id as string;
+    const disabled = await app.graphql('mutation ($id: UUID!) { updateWebhook(input: { id: $id, status: DISABLED }) { disabledReason } }', { id });
+    expect(disabled.data.updateWebhook.disabledReason).toBe('BY_USER');
+    const page = await browser.context.newPage();
+    const problems = watchConsole(page);
+    await page.goto(`${app.url}/settings/api-webhooks/webhooks/${id}`);
+    await signIn(page);
+    const banner = page.getByRole('region', { name: 'Why this webhook is disabled' });
+    await banner.getByText('Someone disabled it.').waitFor();
+    await banner.getByRole('button', { name: 'Enable again' }).click();
+    await banner.waitFor({ state: 'hidden' });
+    const after = await app.graphql('query ($id: UUID!) { webhook(id: $id) { status disabledReason } }', { id });
+    expect(after.data.webhook).toEqual({ status: 'ACTIVE', disabledReason: null });
+    await app.graphql('mutation ($id: UUID!) { deleteWebhook(id: $id) { id } }', { id });
+    expect(problems).toEqual([]);
     await page.close();
   });
 });

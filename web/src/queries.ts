@@ -70,6 +70,9 @@ export interface Webhook {
   operations: string[];
   description: string | null;
   status: WebhookStatus;
+  /** Why it is DISABLED: GONE_410, FAILING_5_DAYS or BY_USER (null while active). */
+  disabledReason?: string | null;
+  disabledAt?: string | null;
   createdAt: string;
   updatedAt: string;
   lastDelivery?: LastDelivery | null;
@@ -91,7 +94,7 @@ export interface TestAttempt extends Attempt {
   payload: string;
 }
 
-const WEBHOOK_FIELDS = 'id targetUrl operations description status createdAt updatedAt';
+const WEBHOOK_FIELDS = 'id targetUrl operations description status disabledReason disabledAt createdAt updatedAt';
 const LAST_DELIVERY = 'lastDelivery { id status operation lastAttemptAt createdAt attempts { number statusCode error } }';
 const RECENT = 'recent: series(window: DAY, first: 24) { stats { sent successRate } points { start succeeded failed } }';
 const STATS_FIELDS = 'sent succeeded failed successRate p50LatencyMs p95LatencyMs';

@@ -56,6 +56,7 @@ export function WebhookDetailPage({ id }: { id: string }) {
         </div>
         <StatusToggle webhook={current} onChange={setWebhook} />
       </header>
+      {current.status === 'DISABLED' && <DisabledBanner webhook={current} onChange={setWebhook} />}
 
       <div className="tabs" role="tablist" aria-label="Webhook">
         {TABS.map((name) => (
@@ -132,6 +133,43 @@ function Overview({ webhookId, refreshToken }: { webhookId: string; refreshToken
         </>
       )}
     </Section>
+  );
+}
+
+/** What each stored reason means to the person who owns the endpoint. */
+const DISABLED_REASONS: Record<string, string> = {
+  GONE_410: 'The receiver answered 410 Gone, which asks Switchboard to stop sending.',
+  FAILING_5_DAYS: 'Every delivery failed for 5 days in a row.',
+  BY_USER: 'Someone disabled it.',
+};
+
+function DisabledBanner({ webhook, onChange }: { webhook: Webhook; onChange: (webhook: Webhook) => void }) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | undefined>();
+  const reason = (webhook.disabledReason && DISABLED_REASONS[webhook.disabledReason]) ?? 'It was disabled.';
+  const enable = async () => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      onChange(await updateWebhook({ id: webhook.id, status: 'ACTIVE' }));
+    } catch (caught) {
+      setError(errorMessage(caught));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <div className="notice notice-warning" role="region" aria-label="Why this webhook is disabled">
+      <p>
+        <strong>Disabled{webhook.disabledAt ? ` ${formatDateTime(webhook.disabledAt)}` : ''}.</strong> {reason} Events written
+        meanwhile are not sent; after enabling, replay them with <code>replayWebhookEvents</code> (REST{' '}
+        <code>POST /rest/webhooks/:id/replay</code>).
+      </p>
+      <button type="button" className="button button-primary" onClick={() => void enable()} disabled={busy}>
+        Enable again
+      </button>
+      {error && <ErrorNotice message={error} />}
+    </div>
   );
 }
 
