@@ -1,11 +1,8 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import mercurius from 'mercurius';
-import type { GraphQLError as GraphQLErrorInstance } from 'graphql';
 import { GraphQLError } from './graphql/graphql-runtime.ts';
-import type { ApiContext } from './context.ts';
 import { fastifyClientError, toPublicError } from './errors.ts';
-import { resolvers, typeDefs } from './graphql/schema.ts';
+import { isGraphQLPath, registerGraphQLRoutes } from './graphql/executor.ts';
 import { registerRestRoutes } from './rest/routes.ts';
 import type { Services } from '../services.ts';
 
@@ -32,7 +29,7 @@ function bearerToken(request: FastifyRequest): string | undefined {
 function failedBeforeRoute(request: FastifyRequest, reply: FastifyReply, error: unknown): FastifyReply {
   const { status, code, message } = toPublicError(error);
   if (status >= 500) request.log.error({ err: error }, 'request failed before its route');
-  if (request.url.startsWith('/graphql')) {
+  if (isGraphQLPath(request.url)) {
     return reply.code(status).send({ data: null, errors: [{ message, extensions: { code } }] });
   }
   return reply.code(status).send({ error: { code, message } });
@@ -42,14 +39,14 @@ function unauthenticated(request: FastifyRequest, reply: FastifyReply): FastifyR
   const message = request.headers.authorization
     ? 'the API key is not valid (unknown or revoked)'
     : 'missing API key: send Authorization: Bearer <api key>';
-  if (request.url.startsWith('/graphql')) {
+  if (isGraphQLPath(request.url)) {
     return reply.code(401).send({ data: null, errors: [{ message, extensions: { code: 'UNAUTHENTICATED' } }] });
   }
   return reply.code(401).send({ error: { code: 'UNAUTHENTICATED', message } });
 }
 
 function isProtected(url: string): boolean {
-  return url.startsWith('/graphql') || url.startsWith('/rest/');
+  return isGraphQLPath(url) || url.startsWith('/rest/');
 }
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
@@ -66,7 +63,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     try {
       caller = token ? await services.workspaces.authenticate(token) : undefined;
     } catch (error) {
-      // Answered here: a throw from this hook reaches mercurius' error path, which has no caller and answers 500.
+      // Answered here, in the shape of the route the request was for.
       return failedBeforeRoute(request, reply, error);
     }
     if (!caller) return unauthenticated(request, reply);
@@ -85,49 +82,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     });
   });
 
-  await app.register(mercurius, {
-    schema: typeDefs,
-    resolvers: resolvers as never,
-    path: '/graphql',
-    graphiql: false,
-    context: (request): ApiContext => {
-      const caller = request.caller;
-      if (!caller) throw new Error('GraphQL request reached the resolver without a caller');
-      return { ...caller, services };
-    },
-    errorFormatter: (execution, context) => {
-      const formatted = mercurius.defaultErrorFormatter(execution, context);
-      // Mercurius wraps validation failures in one error whose originalError lists them.
-      const flattened = (execution.errors ?? []).flatMap((error): GraphQLErrorInstance[] => {
-        const nested = (error.originalError as { errors?: unknown } | undefined)?.errors;
-        return Array.isArray(nested) ? (nested as GraphQLErrorInstance[]) : [error];
-      });
-      // The database being away is the server's condition, not the query's: say 503 so clients retry.
-      let statusCode = formatted.statusCode;
-      const errors = flattened.map((error) => {
-        const original = error.originalError;
-        if (!original || original instanceof GraphQLError) {
-          // Raised by graphql itself or by a scalar: the message is already meant for the client.
-          const code = original?.extensions?.code ?? error.extensions?.code ?? 'GRAPHQL_VALIDATION_FAILED';
-          return { message: error.message, locations: error.locations, path: error.path, extensions: { code } };
-        }
-        const clientError = fastifyClientError(original);
-        if (clientError) {
-          return { message: clientError.message, locations: error.locations, path: error.path, extensions: { code: clientError.code } };
-        }
-        const publicError = toPublicError(original);
-        if (publicError.status === 503) statusCode = 503;
-        if (publicError.status >= 500) options.logger.error({ err: original }, 'GraphQL resolver failed');
-        return {
-          message: publicError.message,
-          locations: error.locations,
-          path: error.path,
-          extensions: { code: publicError.code, ...(publicError.field ? { field: publicError.field } : {}) },
-        };
-      });
-      return { statusCode, response: { data: formatted.response.data ?? null, errors } };
-    },
-  });
+  await registerGraphQLRoutes(app, services);
 
   app.get('/healthz', async (_request, reply) => {
     try {

@@ -3,8 +3,20 @@ import { createRequire } from 'node:module';
 /**
  * graphql, loaded the way mercurius loads it (require). An ESM import may resolve the package's "module"
  * field to a second copy (test runners and bundlers do), whose classes fail `instanceof` against the errors
- * and types mercurius creates: validation errors would then be masked as internal errors.
+ * and types created by the other copy: validation errors would then be masked as internal errors.
  */
 const graphql = createRequire(import.meta.url)('graphql') as typeof import('graphql');
 
-export const { GraphQLError, GraphQLScalarType, Kind } = graphql;
+export const {
+  GraphQLError,
+  GraphQLScalarType,
+  GraphQLObjectType,
+  Kind,
+  buildSchema,
+  parse,
+  validate,
+  execute,
+  specifiedRules,
+  isObjectType,
+  isScalarType,
+} = graphql;

@@ -1,4 +1,5 @@
-import { OBJECT_NAMES, OBJECTS, type FieldKind, type ObjectSpec } from '../../domain/records.ts';
+import { capitalise } from '../../domain/metadata.ts';
+import { OBJECT_NAMES, OBJECTS, type FieldKind, type FieldSpec, type ObjectSpec } from '../../domain/records.ts';
 import type { FieldResolvers, GraphQLModule } from './module.ts';
 
 const GRAPHQL_TYPE: Record<FieldKind, string> = {
@@ -8,19 +9,33 @@ const GRAPHQL_TYPE: Record<FieldKind, string> = {
   number: 'Float',
   datetime: 'DateTime',
   reference: 'UUID',
+  boolean: 'Boolean',
+  date: 'String',
+  select: 'String',
+  multiSelect: '[String!]',
+  currency: 'Currency',
+  json: 'JSON',
+  uuid: 'UUID',
 };
 
-function capitalise(name: string): string {
-  return name.charAt(0).toUpperCase() + name.slice(1);
+function fieldType(field: FieldSpec, input: boolean): string {
+  return input && field.kind === 'currency' ? 'CurrencyInput' : GRAPHQL_TYPE[field.kind];
+}
+
+function describeField(field: FieldSpec): string {
+  if (field.kind === 'select' || field.kind === 'multiSelect') return `"One of: ${(field.options ?? []).join(', ')}" `;
+  if (field.kind === 'date') return '"A calendar day, YYYY-MM-DD." ';
+  return '';
 }
 
 function typeDefsFor(object: ObjectSpec): string {
   const { typeName: type, typeNamePlural: plural, nameSingular: one, namePlural: many } = object;
-  const fields = object.fields.map((field) => `${field.name}: ${GRAPHQL_TYPE[field.kind]}`).join('\n      ');
+  const fields = (input: boolean) =>
+    object.fields.map((field) => `${describeField(field)}${field.name}: ${fieldType(field, input)}`).join('\n      ');
   return /* GraphQL */ `
     type ${type} {
       id: UUID!
-      ${fields}
+      ${fields(false)}
       createdAt: DateTime!
       updatedAt: DateTime!
       "Set when soft-deleted (delete${type}); cleared by restore${type}."
@@ -31,11 +46,9 @@ function typeDefsFor(object: ObjectSpec): string {
     input ${type}CreateInput {
       "Optional: a UUID chosen by the client."
       id: UUID
-      ${fields}
+      ${fields(true)}
     }
-    input ${type}UpdateInput {
-      ${fields}
-    }
+    ${object.fields.length > 0 ? `input ${type}UpdateInput {\n      ${fields(true)}\n    }` : `"${type} has no fields to update yet." input ${type}UpdateInput { _: Boolean }`}
 
     extend type Query {
       "A ${one}, soft-deleted or not."
@@ -83,16 +96,28 @@ function resolversFor(object: ObjectSpec): { Query: FieldResolvers; Mutation: Fi
   };
 }
 
-const perObject = OBJECT_NAMES.map((name) => resolversFor(OBJECTS[name]));
+/**
+ * The record API of the given objects with Twenty's operation names (CONTRACT.md sections 3 and 9): generated
+ * from a workspace's data model, custom objects and custom fields included.
+ */
+export function recordsModule(objects: readonly ObjectSpec[]): GraphQLModule {
+  const perObject = objects.map(resolversFor);
+  return {
+    typeDefs: [
+      /* GraphQL */ `
+      type PageInfo { hasNextPage: Boolean! endCursor: String }
+      "A CURRENCY field's value."
+      type Currency { "Millionths of the unit: 12.50 is 12500000." amountMicros: Float currencyCode: String }
+      input CurrencyInput { amountMicros: Float "ISO 4217, e.g. EUR." currencyCode: String }
+      `,
+      ...objects.map(typeDefsFor),
+    ].join('\n'),
+    resolvers: {
+      Query: Object.assign({}, ...perObject.map((resolvers) => resolvers.Query)),
+      Mutation: Object.assign({}, ...perObject.map((resolvers) => resolvers.Mutation)),
+    },
+  };
+}
 
-/** People, companies and opportunities with Twenty's operation names (CONTRACT.md section 3). */
-export const recordsModule: GraphQLModule = {
-  typeDefs: [
-    /* GraphQL */ `type PageInfo { hasNextPage: Boolean! endCursor: String }`,
-    ...OBJECT_NAMES.map((name) => typeDefsFor(OBJECTS[name])),
-  ].join('\n'),
-  resolvers: {
-    Query: Object.assign({}, ...perObject.map((resolvers) => resolvers.Query)),
-    Mutation: Object.assign({}, ...perObject.map((resolvers) => resolvers.Mutation)),
-  },
-};
+/** The standard objects without custom fields: the record API every workspace starts with. */
+export const standardRecordsModule: GraphQLModule = recordsModule(OBJECT_NAMES.map((name) => OBJECTS[name]));
