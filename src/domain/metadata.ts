@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { invalidInput } from './errors.ts';
 import { FIELD_TYPES, type FieldDescriptor, type FieldType } from './field-types.ts';
+import { SYSTEM_FIELD_DESCRIPTORS } from './record-filter.ts';
 import {
   isUuid,
   OBJECT_NAMES,
@@ -141,7 +142,8 @@ export const STATIC_TYPE_NAMES = new Set([
   'Workspace', 'ApiKey', 'Webhook', 'WebhookStatus', 'CreateWebhookInput', 'UpdateWebhookInput', 'WebhookUpdateInput',
   'DeliveryStatus', 'HttpHeader', 'DeliveryAttempt', 'WebhookDelivery', 'WebhookDeliveryEdge', 'WebhookDeliveryPageInfo',
   'WebhookDeliveryConnection', 'TestWebhookAttempt', 'RecoverWebhookResult', 'WebhookStats', 'PageInfo', 'Currency',
-  'CurrencyInput', 'OrderByDirection', 'FilterIs', 'Object', 'Field', 'ObjectEdge', 'FieldEdge', 'ObjectConnection',
+  'CurrencyInput', 'OrderByDirection', 'FilterIs', 'StringFilter', 'FloatFilter', 'BooleanFilter', 'DateFilter',
+  'SelectFilter', 'MultiSelectFilter', 'CurrencyFilter', 'RawJsonFilter', 'UUIDFilter', 'Object', 'Field', 'ObjectEdge', 'FieldEdge', 'ObjectConnection',
   'FieldConnection', 'MetadataPageInfo',
   'CreateOneObjectInput', 'CreateObjectInput', 'UpdateOneObjectInput', 'UpdateObjectPayload', 'DeleteOneObjectInput',
   'CreateOneFieldMetadataInput', 'CreateFieldInput', 'UpdateOneFieldMetadataInput', 'UpdateFieldInput',
@@ -168,7 +170,7 @@ export function generatedNames(nameSingular: string, namePlural: string): { type
   const type = capitalise(nameSingular);
   const plural = capitalise(namePlural);
   return {
-    types: [type, `${type}Edge`, `${type}Connection`, `${type}CreateInput`, `${type}UpdateInput`, `${type}Filter`, `${type}OrderBy`],
+    types: [type, `${type}Edge`, `${type}Connection`, `${type}CreateInput`, `${type}UpdateInput`, `${type}FilterInput`, `${type}OrderByInput`],
     rootFields: [nameSingular, namePlural, ...['create', 'update', 'delete', 'restore', 'destroy'].map((verb) => `${verb}${type}`), `create${plural}`],
   };
 }
@@ -319,11 +321,8 @@ export function objectSpecs(metadata: WorkspaceMetadata): ObjectSpec[] {
 /** The fields a record filter may name on an object: its own fields and the system timestamps and id. */
 export function filterDescriptors(object: ObjectSpec): FieldDescriptor[] {
   return [
-    { name: 'id', type: 'UUID' },
     ...object.fields.map((field) => ({ name: field.name, type: field.type, ...(field.options ? { options: field.options } : {}) })),
-    { name: 'createdAt', type: 'DATE_TIME' },
-    { name: 'updatedAt', type: 'DATE_TIME' },
-    { name: 'deletedAt', type: 'DATE_TIME' },
+    ...SYSTEM_FIELD_DESCRIPTORS,
   ];
 }
 

@@ -4,7 +4,10 @@ import type { Clock } from '../domain/clock.ts';
 import { invalidInput, notFound, SwitchboardError } from '../domain/errors.ts';
 import type { EventAction } from '../domain/operations.ts';
 import { assertPayloadFits } from '../domain/payload.ts';
-import type { DataModel } from '../domain/metadata.ts';
+import { filterDescriptors, type DataModel } from '../domain/metadata.ts';
+import { parseRecordFilter } from '../domain/record-filter.ts';
+import { parseOrderBy } from '../domain/record-order.ts';
+import { sortValuesOf } from '../storage/record-query.ts';
 import {
   changedFields,
   isUuid,
@@ -38,6 +41,10 @@ export interface ListOptions {
   first?: number | null;
   after?: string | null;
   includeDeleted?: boolean | null;
+  /** Twenty's list filter (src/domain/record-filter.ts), unchecked. */
+  filter?: unknown;
+  /** Twenty's orderBy: `[{ field: AscNullsFirst | AscNullsLast | DescNullsFirst | DescNullsLast }]`, unchecked. */
+  orderBy?: unknown;
   /** How the caller's API names `first` and `after` in errors (REST says limit and cursor). */
   argumentNames?: { first: string; after: string };
 }
@@ -338,16 +345,22 @@ export function createRecordService(
       if (!Number.isInteger(first) || first < 1 || first > MAX_PAGE_SIZE) {
         throw invalidInput(names.first, `must be a whole number from 1 to ${MAX_PAGE_SIZE}`);
       }
-      const after = options.after ? decodeCursor(options.after, names.after) : undefined;
+      const fields = filterDescriptors(object);
+      const filter = options.filter === undefined || options.filter === null ? undefined : parseRecordFilter(options.filter, fields);
+      const orderBy = parseOrderBy(options.orderBy, fields);
+      const after = options.after ? decodeCursor(options.after, names.after, orderBy.length) : undefined;
       // One row more than asked tells whether another page exists.
       const { rows, totalCount } = await store.listRecords(db, object, workspaceId, {
         after,
         limit: first + 1,
         includeDeleted: options.includeDeleted ?? false,
+        filter,
+        orderBy,
       });
       const edges = rows.slice(0, first).map((row) => {
         const node = rowToRecord(object, row);
-        return { node, cursor: encodeCursor({ createdAt: String(node.createdAt), id: String(node.id) }) };
+        const values = orderBy.length > 0 ? sortValuesOf(object, orderBy, node) : undefined;
+        return { node, cursor: encodeCursor({ createdAt: String(node.createdAt), id: String(node.id), values }) };
       });
       return {
         edges,

@@ -1,6 +1,9 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import { jsonColumnOf, type FieldKind, type FieldSpec, type FieldValue, type ObjectSpec, type RecordRow } from '../domain/records.ts';
+import type { RecordFilter } from '../domain/record-filter.ts';
+import type { OrderTerm } from '../domain/record-order.ts';
 import type { DB } from './schema.ts';
+import { compileAfter, compileOrderBy, compileRecordFilter, type SortValue } from './record-query.ts';
 
 export type { RecordTable } from '../domain/records.ts';
 
@@ -176,31 +179,44 @@ export async function removeDocumentKey(trx: Kysely<DB>, object: ObjectSpec, wor
 }
 
 export interface PageQuery {
-  /** Rows strictly after this (createdAt, id) position. */
-  after?: { createdAt: string; id: string };
+  /** Rows strictly after this position: its (createdAt, id) and, with `orderBy`, its sort values. */
+  after?: { createdAt: string; id: string; values?: SortValue[] };
   limit: number;
   includeDeleted: boolean;
+  filter?: RecordFilter;
+  orderBy?: readonly OrderTerm[];
 }
 
-/** One page in (created_at, id) order (the tables' page index), plus the total of matching rows. */
+/**
+ * One page in the order asked (then (created_at, id), the tables' page index), plus the total of matching rows.
+ * A filter or order on a custom field uses that field's expression index where it has one.
+ */
 export async function listRecords(
   db: Kysely<DB>,
   object: ObjectSpec,
   workspaceId: string,
   query: PageQuery,
 ): Promise<{ rows: RecordRow[]; totalCount: number }> {
-  const notDeleted: RawBuilder<unknown> = query.includeDeleted ? sql`` : sql`AND deleted_at IS NULL`;
+  const orderBy = query.orderBy ?? [];
+  const conditions: RawBuilder<unknown>[] = [recordScope(object, workspaceId)];
+  if (!query.includeDeleted) conditions.push(sql`deleted_at IS NULL`);
+  if (query.filter) conditions.push(compileRecordFilter(object, query.filter));
+  const matching = sql.join(conditions, sql` AND `);
   const after = query.after
-    ? sql`AND (created_at, id) > (${query.after.createdAt}::timestamptz, ${query.after.id}::uuid)`
+    ? sql`AND ${
+        orderBy.length > 0
+          ? compileAfter(object, orderBy, query.after.values ?? [], query.after)
+          : sql`(created_at, id) > (${query.after.createdAt}::timestamptz, ${query.after.id}::uuid)`
+      }`
     : sql``;
   const page = await sql<RecordRow>`
     SELECT * FROM ${sql.table(object.table)}
-    WHERE ${recordScope(object, workspaceId)} ${notDeleted} ${after}
-    ORDER BY created_at, id
+    WHERE ${matching} ${after}
+    ORDER BY ${compileOrderBy(object, orderBy)}
     LIMIT ${query.limit}
   `.execute(db);
   const total = await sql<{ count: string }>`
-    SELECT count(*) AS count FROM ${sql.table(object.table)} WHERE ${recordScope(object, workspaceId)} ${notDeleted}
+    SELECT count(*) AS count FROM ${sql.table(object.table)} WHERE ${matching}
   `.execute(db);
   return { rows: page.rows, totalCount: Number(total.rows[0]?.count ?? 0) };
 }

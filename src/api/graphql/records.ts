@@ -1,4 +1,5 @@
-import { capitalise } from '../../domain/metadata.ts';
+import type { FieldType } from '../../domain/field-types.ts';
+import { capitalise, filterDescriptors } from '../../domain/metadata.ts';
 import { OBJECT_NAMES, OBJECTS, type FieldKind, type FieldSpec, type ObjectSpec } from '../../domain/records.ts';
 import type { FieldResolvers, GraphQLModule } from './module.ts';
 
@@ -28,6 +29,38 @@ function describeField(field: FieldSpec): string {
   return '';
 }
 
+const FILTER_TYPE: Record<FieldType, string> = {
+  TEXT: 'StringFilter',
+  NUMBER: 'FloatFilter',
+  BOOLEAN: 'BooleanFilter',
+  DATE_TIME: 'DateFilter',
+  DATE: 'DateFilter',
+  SELECT: 'SelectFilter',
+  MULTI_SELECT: 'MultiSelectFilter',
+  CURRENCY: 'CurrencyFilter',
+  RAW_JSON: 'RawJsonFilter',
+  UUID: 'UUIDFilter',
+  RELATION: 'UUIDFilter',
+};
+const UNORDERED_TYPES = new Set<FieldType>(['MULTI_SELECT', 'RAW_JSON']);
+
+function filterTypeDefsFor(object: ObjectSpec): string {
+  const fields = filterDescriptors(object);
+  const { typeName: type } = object;
+  return /* GraphQL */ `
+    "Twenty's list filter: conditions on fields, joined with and / or / not."
+    input ${type}FilterInput {
+      and: [${type}FilterInput!]
+      or: [${type}FilterInput!]
+      not: ${type}FilterInput
+      ${fields.map((field) => `${field.name}: ${FILTER_TYPE[field.type]}`).join('\n      ')}
+    }
+    input ${type}OrderByInput {
+      ${fields.filter((field) => !UNORDERED_TYPES.has(field.type)).map((field) => `${field.name}: OrderByDirection`).join('\n      ')}
+    }
+  `;
+}
+
 function typeDefsFor(object: ObjectSpec): string {
   const { typeName: type, typeNamePlural: plural, nameSingular: one, namePlural: many } = object;
   const fields = (input: boolean) =>
@@ -53,9 +86,10 @@ function typeDefsFor(object: ObjectSpec): string {
     extend type Query {
       "A ${one}, soft-deleted or not."
       ${one}(id: UUID!): ${type}
-      "${capitalise(many)} oldest first; soft-deleted ones only with includeDeleted."
-      ${many}(first: Int, after: String, includeDeleted: Boolean): ${type}Connection!
+      "${capitalise(many)} in orderBy's order, then oldest first; soft-deleted ones only with includeDeleted."
+      ${many}(filter: ${type}FilterInput, orderBy: [${type}OrderByInput!], first: Int, after: String, includeDeleted: Boolean): ${type}Connection!
     }
+    ${filterTypeDefsFor(object)}
 
     extend type Mutation {
       create${type}(data: ${type}CreateInput!): ${type}!
@@ -76,7 +110,11 @@ function resolversFor(object: ObjectSpec): { Query: FieldResolvers; Mutation: Fi
   return {
     Query: {
       [name]: (_parent, args: { id: string }, context) => context.services.records.get(context.workspaceId, name, args.id),
-      [object.namePlural]: (_parent, args: { first?: number; after?: string; includeDeleted?: boolean }, context) =>
+      [object.namePlural]: (
+        _parent,
+        args: { filter?: unknown; orderBy?: unknown; first?: number; after?: string; includeDeleted?: boolean },
+        context,
+      ) =>
         context.services.records.list(context.workspaceId, name, args),
     },
     Mutation: {
@@ -109,6 +147,18 @@ export function recordsModule(objects: readonly ObjectSpec[]): GraphQLModule {
       "A CURRENCY field's value."
       type Currency { "Millionths of the unit: 12.50 is 12500000." amountMicros: Float currencyCode: String }
       input CurrencyInput { amountMicros: Float "ISO 4217, e.g. EUR." currencyCode: String }
+      enum FilterIs { NULL NOT_NULL }
+      enum OrderByDirection { AscNullsFirst AscNullsLast DescNullsFirst DescNullsLast }
+      input StringFilter { eq: String neq: String in: [String!] gt: String gte: String lt: String lte: String like: String ilike: String is: FilterIs }
+      input FloatFilter { eq: Float neq: Float in: [Float!] gt: Float gte: Float lt: Float lte: Float is: FilterIs }
+      input BooleanFilter { eq: Boolean neq: Boolean is: FilterIs }
+      "Instants in ISO 8601 (a DATE is its day's midnight UTC)."
+      input DateFilter { eq: String neq: String in: [String!] gt: String gte: String lt: String lte: String is: FilterIs }
+      input SelectFilter { eq: String neq: String in: [String!] is: FilterIs }
+      input MultiSelectFilter { containsAny: [String!] is: FilterIs }
+      input CurrencyFilter { amountMicros: FloatFilter currencyCode: StringFilter }
+      input RawJsonFilter { is: FilterIs }
+      input UUIDFilter { eq: UUID neq: UUID in: [UUID!] is: FilterIs }
       `,
       ...objects.map(typeDefsFor),
     ].join('\n'),

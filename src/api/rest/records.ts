@@ -16,6 +16,16 @@ function parseFlag(value: string | undefined, name: string): boolean {
   throw invalidInput(name, `must be true or false, not ${JSON.stringify(value)}`);
 }
 
+/** `filter` and `orderBy` travel as JSON in the query string, in the GraphQL arguments' shape. */
+function parseJsonParameter(value: string | undefined, name: string): unknown {
+  if (value === undefined || value === '') return undefined;
+  try {
+    return JSON.parse(value);
+  } catch {
+    throw invalidInput(name, 'must be JSON, e.g. filter={"status":{"eq":"SENT"}} or orderBy=[{"createdAt":"DescNullsLast"}]');
+  }
+}
+
 type ObjectRequest = FastifyRequest<{ Params: { plural: string; id: string }; Querystring: Record<string, string | undefined> }>;
 
 /** The object a REST path names by its plural, in the caller's workspace (custom objects included). */
@@ -36,6 +46,8 @@ function routes(scope: FastifyInstance, services: Services): void {
       first: parseLimit(request.query.limit),
       after: request.query.cursor || undefined,
       includeDeleted: parseFlag(request.query.includeDeleted, 'includeDeleted'),
+      filter: parseJsonParameter(request.query.filter, 'filter'),
+      orderBy: parseJsonParameter(request.query.orderBy, 'orderBy'),
       argumentNames: { first: 'limit', after: 'cursor' },
     });
     return { data: { [plural]: page.edges.map((edge) => edge.node) }, pageInfo: page.pageInfo, totalCount: page.totalCount };
