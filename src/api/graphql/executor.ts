@@ -1,5 +1,5 @@
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { DocumentNode, GraphQLError as GraphQLErrorInstance, GraphQLSchema, ValidationRule } from 'graphql';
+import type { DocumentNode, GraphQLError as GraphQLErrorInstance, GraphQLSchema, ParseOptions, ValidationRule } from 'graphql';
 import type { Services } from '../../services.ts';
 import type { ApiContext } from '../context.ts';
 import { fastifyClientError, toPublicError } from '../errors.ts';
@@ -12,6 +12,9 @@ import { workspaceSchema } from './schema.ts';
  * request with HTTP 400 and nothing runs.
  */
 export const EXTRA_VALIDATION_RULES: ValidationRule[] = [];
+
+/** Options of graphql's parser (e.g. `maxTokens`, which bounds the work of parsing a hostile document). */
+export const PARSE_OPTIONS: ParseOptions = {};
 
 interface GraphQLBody {
   query?: unknown;
@@ -73,7 +76,7 @@ async function runGraphQL(request: FastifyRequest, reply: FastifyReply, services
 
   let document: DocumentNode;
   try {
-    document = parse(body.query);
+    document = parse(body.query, PARSE_OPTIONS);
   } catch (error) {
     return badRequest(reply, (error as Error).message, 'GRAPHQL_PARSE_FAILED');
   }
