@@ -68,9 +68,24 @@ function specOf(metadata: WorkspaceMetadata, object: ObjectMetadata): ObjectSpec
 export function createMetadataService(database: Pick<Database, 'db' | 'listen'>, clock: Clock): MetadataService {
   const db: Kysely<DB> = database.db;
   const cache = new Map<string, CacheEntry>();
+  /**
+   * The newest version each workspace is known to have (from this process's changes and from notifications): a load
+   * that read an older one, racing a change, is served to its caller but not cached.
+   */
+  const newestVersions = new Map<string, number>();
   let listening: Promise<Unlisten | undefined> | undefined;
 
+  function noteVersion(workspaceId: string, version: number): void {
+    const known = newestVersions.get(workspaceId) ?? 0;
+    // Re-inserted so the most recently changed workspaces are the last forgotten.
+    newestVersions.delete(workspaceId);
+    newestVersions.set(workspaceId, Number.isFinite(version) ? Math.max(version, known) : known);
+    // Bounded like the cache; forgetting an old entry only re-opens the (one-second) race it guarded.
+    if (newestVersions.size > METADATA_CACHE_SIZE) newestVersions.delete(newestVersions.keys().next().value!);
+  }
+
   function remember(workspaceId: string, model: DataModel): DataModel {
+    if (model.metadata.version < (newestVersions.get(workspaceId) ?? 0)) return model;
     cache.delete(workspaceId);
     cache.set(workspaceId, { model, verifiedAt: clock.now().getTime() });
     if (cache.size > METADATA_CACHE_SIZE) cache.delete(cache.keys().next().value!);
@@ -82,9 +97,11 @@ export function createMetadataService(database: Pick<Database, 'db' | 'listen'>,
       .listen(store.METADATA_CHANNEL, (payload) => {
         // An empty payload follows a reconnect: changes may have been missed, so forget everything.
         if (!payload) return cache.clear();
-        const [workspaceId, version] = payload.split(':');
-        const entry = cache.get(workspaceId ?? '');
-        if (entry && entry.model.metadata.version !== Number(version)) cache.delete(workspaceId!);
+        const [workspaceId = '', versionText] = payload.split(':');
+        const version = Number(versionText);
+        noteVersion(workspaceId, version);
+        const entry = cache.get(workspaceId);
+        if (entry && entry.model.metadata.version < version) cache.delete(workspaceId);
       })
       // Without notifications the version recheck still bounds staleness.
       .catch(() => undefined);
@@ -116,11 +133,11 @@ export function createMetadataService(database: Pick<Database, 'db' | 'listen'>,
       const metadata = await store.loadWorkspaceMetadata(trx, workspaceId, { lock: true });
       if (!metadata) throw new SwitchboardError('NOT_FOUND', `workspace ${workspaceId} not found`);
       const value = await work(trx, metadata);
-      await store.bumpMetadataVersion(trx, workspaceId);
-      return value;
+      return { value, version: await store.bumpMetadataVersion(trx, workspaceId) };
     });
+    noteVersion(workspaceId, result.version);
     cache.delete(workspaceId);
-    return result;
+    return result.value;
   }
 
   function objectById(metadata: WorkspaceMetadata, id: unknown, path: string): ObjectMetadata {
