@@ -132,11 +132,11 @@ describe('records and diffs', () => {
   });
 
   it('knows which fields reference companies and people', () => {
-    expect(referencesTo('company').map(({ object, field }) => `${object.nameSingular}.${field.name}`)).toEqual([
+    expect(referencesTo(Object.values(OBJECTS), 'company').map(({ object, field }) => `${object.nameSingular}.${field.name}`)).toEqual([
       'person.companyId',
       'opportunity.companyId',
     ]);
-    expect(referencesTo('person').map(({ object, field }) => `${object.nameSingular}.${field.name}`)).toEqual(['opportunity.pointOfContactId']);
-    expect(referencesTo('opportunity')).toEqual([]);
+    expect(referencesTo(Object.values(OBJECTS), 'person').map(({ object, field }) => `${object.nameSingular}.${field.name}`)).toEqual(['opportunity.pointOfContactId']);
+    expect(referencesTo(Object.values(OBJECTS), 'opportunity')).toEqual([]);
   });
 });
