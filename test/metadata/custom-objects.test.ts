@@ -143,8 +143,9 @@ const DELETE_ONE_FIELD_METADATA_ITEM = `
   }
 `;
 
-const OBJECTS_QUERY = `{ objects(paging: { first: 1000 }) { edges { node { id nameSingular namePlural isCustom isActive
-  fields(paging: { first: 1000 }) { edges { node { id name type isCustom options defaultValue } } } } } } }`;
+// Pages sized to stay within SWITCHBOARD_GRAPHQL_MAX_COST: 1000 objects × 1000 fields would be costed at 7,000,000.
+const OBJECTS_QUERY = `{ objects(paging: { first: 110 }) { edges { node { id nameSingular namePlural isCustom isActive
+  fields(paging: { first: 100 }) { edges { node { id name type isCustom options defaultValue } } } } } } }`;
 
 describe.each(DATABASE_KINDS)('custom objects and fields on %s', (kind) => {
   let app: TestApp;
