@@ -168,6 +168,59 @@ describe.each(DATABASE_KINDS)('list filters and orderBy on standard and custom f
     expect(foreignCursor.errors?.[0].extensions?.field).toBe('after');
   });
 
+  it('refuses unstorable custom values and crafted cursors, naming the argument, and stores nothing', async () => {
+    const before = (await list(undefined)).totalCount;
+    const create = 'mutation ($data: InvoiceCreateInput!) { createInvoice(data: $data) { id } }';
+    const refusals: Array<[Record<string, unknown>, string]> = [
+      [{ note: 'lone \ud800 surrogate' }, 'data.note'],
+      [{ note: 'nul \u0000 byte' }, 'data.note'],
+      [{ dueOn: '0000-12-31' }, 'data.dueOn'],
+    ];
+    for (const [data, field] of refusals) {
+      const answer = await app.graphql(create, { data });
+      expect(answer.errors?.[0].extensions, JSON.stringify(data)).toMatchObject({ code: 'BAD_USER_INPUT', field });
+    }
+    // A DATE_TIME is refused by the DateTime scalar while the variables are read, naming the variable's field.
+    const yearZero = await app.graphql(create, { data: { paidAt: '0000-12-31T23:59:59Z' } });
+    expect(yearZero.status).toBe(400);
+    expect(yearZero.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+    expect(yearZero.errors?.[0].message).toMatch(/paidAt.*0001-01-01/);
+    expect((await list(undefined)).totalCount).toBe(before);
+
+    const ordered = 'query ($after: String) { invoices(orderBy: [{ note: AscNullsFirst }], after: $after) { totalCount } }';
+    const id = invoices[0].id;
+    const crafted = [
+      ['2024-03-01T00:00:00.000Z', id, 'nul \u0000 value'],
+      ['0000-01-01T00:00:00.000Z', id, 'a'],
+      ['2024-03-01T00:00:00.000Z', 'not-a-uuid', 'a'],
+      ['2024-03-01T00:00:00.000Z', id, 'x'.repeat(20_000)],
+    ];
+    for (const position of crafted) {
+      const after = Buffer.from(JSON.stringify(position)).toString('base64url');
+      const answer = await app.graphql(ordered, { after });
+      expect(answer.errors?.[0].extensions, JSON.stringify(position).slice(0, 80)).toMatchObject({ code: 'BAD_USER_INPUT', field: 'after' });
+    }
+    // A cursor this API wrote for an order by text is read back.
+    const first = (await list(undefined, [{ note: 'AscNullsFirst' }], 2)).pageInfo.endCursor;
+    expect((await list(undefined, [{ note: 'AscNullsFirst' }], 2, first)).edges.length).toBeGreaterThan(0);
+  });
+
+  it('applies the GraphQL cost limits to /metadata and to the generated records API', async () => {
+    const flood = `{ ${Array.from({ length: 60 }, (_, index) => `a${index}: invoices(first: 200) { edges { node { id } } }`).join(' ')} }`;
+    const refused = await app.graphql(flood);
+    expect(refused.status).toBe(400);
+    expect(refused.errors?.[0].extensions?.code).toBe('QUERY_TOO_COMPLEX');
+    const response = await fetch(`${app.url}/metadata`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${app.apiKey}` },
+      body: JSON.stringify({ query: `{ ${'currentWorkspace { id } '.repeat(6_000)} }` }),
+    });
+    expect(response.status).toBe(400);
+    const body = (await response.json()) as { errors: Array<{ message: string; extensions: { code: string } }> };
+    expect(body.errors[0].extensions.code).toBe('QUERY_TOO_COMPLEX');
+    expect(body.errors[0].message).toContain('SWITCHBOARD_GRAPHQL_MAX_TOKENS');
+  });
+
   it('answers filters on an indexed custom field from its expression index', async () => {
     const model = buildDataModel((await loadWorkspaceMetadata(app.server.database.db, workspaceId))!);
     const invoice = model.bySingular.get('invoice')!;
