@@ -141,6 +141,7 @@ export async function startSwitchboard(options: StartOptions): Promise<RunningSw
         await Promise.all([worker?.stop(), retention?.stop(), app?.close(), closeLocalAdmin()]);
         await services.deliveryLog.close();
         await services.workspaces.close();
+        await services.metadata.close();
         if (ownsDatabase) await database.close();
       })());
     return { url, database, services, app, bootstrap, worker, metrics, stop };

@@ -8,6 +8,7 @@ import { createWebhookService, type WebhookService } from './webhooks/service.ts
 import { createDeliveryLogService, type DeliveryLogService } from './delivery-log/service.ts';
 import { createTestWebhookSender } from './delivery/test-webhook.ts';
 import { createRecordService, type RecordService } from './records/service.ts';
+import { createMetadataService, type MetadataService } from './metadata/service.ts';
 
 /** What every service is built from. */
 export interface ServiceDeps {
@@ -25,14 +26,24 @@ export interface Services {
   webhooks: WebhookService;
   deliveryLog: DeliveryLogService;
   records: RecordService;
+  /** Objects and fields (Twenty's data model) and the cached data model of each workspace. */
+  metadata: MetadataService;
 }
 
 export function createServices(deps: ServiceDeps): Services {
   const { database, clock } = deps;
+  const metadata = createMetadataService(database, clock);
   return {
+    metadata,
     workspaces: createWorkspaceService(database.db, clock),
-    webhooks: createWebhookService({ db: database.db, config: deps.config, clock, logger: deps.logger }),
+    webhooks: createWebhookService({
+      db: database.db,
+      config: deps.config,
+      clock,
+      logger: deps.logger,
+      objectNames: async (workspaceId) => (await metadata.model(workspaceId)).objects.map((object) => object.nameSingular),
+    }),
     deliveryLog: createDeliveryLogService(database.db, clock, createTestWebhookSender(deps.config, clock)),
-    records: createRecordService(database.db, clock, deps.metrics),
+    records: createRecordService(database.db, clock, metadata.model, deps.metrics),
   };
 }

@@ -8,17 +8,12 @@ import Fastify, {
   type RouteOptions,
 } from 'fastify';
 import type { Logger } from 'pino';
-import mercurius from 'mercurius';
-import type { GraphQLError as GraphQLErrorInstance } from 'graphql';
 import { GraphQLError } from './graphql/graphql-runtime.ts';
 import { requireCaller, type ApiContext } from './context.ts';
 import { fastifyClientError, toPublicError, type PublicError } from './errors.ts';
 import { createRequestLimiter, testSendBudget } from './limits.ts';
-import { resolvers, typeDefs } from './graphql/schema.ts';
-import { graphqlParseOptions, installGraphQLLimits, limitGraphQLBodies, parseLimitMessage } from './graphql/limits.ts';
-import { RequestBudget, withRequestBudget } from './graphql/request-budget.ts';
+import { registerGraphQLRoutes } from './graphql/executor.ts';
 import type { GraphQLLimits } from '../config.ts';
-import { limitMessage } from './graphql/cost-limits.ts';
 import { registerRestRoutes } from './rest/routes.ts';
 import type { Services } from '../services.ts';
 import type { Config } from '../config.ts';
@@ -126,7 +121,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       caller = token ? await services.workspaces.authenticate(token) : undefined;
       if (token && !caller) await limiter.authFailed(request);
     } catch (error) {
-      // Answered here: a throw from this hook reaches mercurius' error path, which has no caller and answers 500.
+      // Answered here, in the shape of the route the request was for.
       return failedBeforeRoute(request, reply, error);
     }
     if (!caller) return unauthenticated(request, reply);
@@ -152,63 +147,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     });
   });
 
-  const limits = options.graphqlLimits;
-  limitGraphQLBodies(app, limits);
-  await app.register(mercurius, {
-    schema: typeDefs,
-    resolvers: withRequestBudget(resolvers) as never,
-    path: '/graphql',
-    graphiql: false,
-    graphql: { parseOptions: graphqlParseOptions(limits) },
-    context: (request): ApiContext => {
-      const caller = requireCaller(request);
-      return { ...caller, services, takeTestSend: testSendBudget(request, config.limits.testSendsPerRequest, limiter), budget: new RequestBudget(limits) };
-    },
-    errorFormatter: (execution, context) => {
-      const formatted = mercurius.defaultErrorFormatter(execution, context);
-      // Mercurius wraps validation failures in one error whose originalError lists them.
-      const flattened = (execution.errors ?? []).flatMap((error): GraphQLErrorInstance[] => {
-        const nested = (error.originalError as { errors?: unknown } | undefined)?.errors;
-        return Array.isArray(nested) ? (nested as GraphQLErrorInstance[]) : [error];
-      });
-      // The database being away is the server's condition, not the query's: say 503 so clients retry.
-      let statusCode = formatted.statusCode;
-      const errors = flattened.map((error) => {
-        const original = error.originalError;
-        const tooLarge = original ? undefined : parseLimitMessage(error, limits);
-        if (tooLarge) return { message: tooLarge, extensions: { code: 'QUERY_TOO_COMPLEX' } };
-        if (!original || original instanceof GraphQLError) {
-          // Raised by graphql itself or by a scalar: the message is already meant for the client.
-          const code = original?.extensions?.code ?? error.extensions?.code ?? 'GRAPHQL_VALIDATION_FAILED';
-          return { message: error.message, locations: error.locations, path: error.path, extensions: { code } };
-        }
-        const clientError = fastifyClientError(original);
-        if (clientError) {
-          const message =
-            clientError.status === 413 ? limitMessage('maxBodyBytes', undefined, limits.maxBodyBytes) : clientError.message;
-          return { message, locations: error.locations, path: error.path, extensions: { code: clientError.code } };
-        }
-        const publicError = toPublicError(original);
-        if (publicError.status === 503 || publicError.status === 429) statusCode = publicError.status;
-        if (publicError.retryAfterSeconds !== undefined) context.reply.header('retry-after', String(publicError.retryAfterSeconds));
-        if (publicError.status >= 500) options.logger.error({ err: original }, 'GraphQL resolver failed');
-        return {
-          message: publicError.message,
-          locations: error.locations,
-          path: error.path,
-          extensions: { code: publicError.code, ...(publicError.field ? { field: publicError.field } : {}) },
-        };
-      });
-      const data = formatted.response.data ?? null;
-      const tooComplex = errors.filter((error) => error.extensions.code === 'QUERY_TOO_COMPLEX');
-      // A query past a limit is refused whole; a mutation keeps what tells the caller which writes happened.
-      if (tooComplex.length > 0 && !(context as Partial<ApiContext>).budget?.wroteData) {
-        return { statusCode: 400, response: { data: null, errors: tooComplex.slice(0, 1) } };
-      }
-      return { statusCode, response: { data, errors } };
-    },
+  await registerGraphQLRoutes(app, services, {
+    limits: options.graphqlLimits,
+    context: (request): Omit<ApiContext, 'budget'> => ({
+      ...requireCaller(request),
+      services,
+      takeTestSend: testSendBudget(request, config.limits.testSendsPerRequest, limiter),
+    }),
   });
-  installGraphQLLimits(app, limits);
 
   app.get('/healthz', async (_request, reply) => {
     try {

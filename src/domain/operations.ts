@@ -1,6 +1,9 @@
 import { invalidInput } from './errors.ts';
 
-/** Objects that emit events, by their singular name (Twenty's `nameSingular`). */
+/**
+ * The standard objects that emit events, by their singular name (Twenty's `nameSingular`). A workspace's custom
+ * objects emit events too: validation is given the workspace's object names.
+ */
 export const EVENT_OBJECTS = ['person', 'company', 'opportunity'] as const;
 /** Every action a record write can emit. */
 export const EVENT_ACTIONS = ['created', 'updated', 'deleted', 'restored', 'destroyed'] as const;
@@ -13,20 +16,24 @@ export const DEFAULT_OPERATIONS: readonly string[] = ['*.*'];
 export const MAX_OPERATIONS = 50;
 
 export interface OperationPattern {
-  object: EventObject | typeof WILDCARD;
+  /** A standard or custom object's singular name, or `*`. */
+  object: string;
   action: EventAction | typeof WILDCARD;
 }
 
-const OBJECT_CHOICES = `${EVENT_OBJECTS.join(', ')} or *`;
+/** Which objects an operation may name: the given names, or any object name (events of any workspace). */
+export type KnownObjects = readonly string[] | 'any';
+
+const OBJECT_NAME = /^[a-z][a-zA-Z0-9]*$/;
 const ACTION_CHOICES = `${EVENT_ACTIONS.join(', ')} or *`;
 
-/** Why `entry` is not an `{object}.{action}` pattern, or undefined when it is one. */
-export function operationProblem(entry: string): string | undefined {
+/** Why `entry` is not an `{object}.{action}` pattern of one of `objects`, or undefined when it is one. */
+export function operationProblem(entry: string, objects: KnownObjects = EVENT_OBJECTS): string | undefined {
   const parts = entry.split('.');
   if (parts.length !== 2) return 'expected {object}.{action}, e.g. person.created or company.*';
   const [object, action] = parts;
-  if (object !== WILDCARD && !(EVENT_OBJECTS as readonly string[]).includes(object)) {
-    return `object must be one of ${OBJECT_CHOICES}`;
+  if (object !== WILDCARD && (objects === 'any' ? !OBJECT_NAME.test(object) : !objects.includes(object))) {
+    return objects === 'any' ? 'object must be an object name or *' : `object must be one of ${objects.join(', ')} or *`;
   }
   if (action !== WILDCARD && !(EVENT_ACTIONS as readonly string[]).includes(action)) {
     return `action must be one of ${ACTION_CHOICES}`;
@@ -35,8 +42,8 @@ export function operationProblem(entry: string): string | undefined {
 }
 
 /** Parses one pattern; throws an input error naming the entry when it is not valid. */
-export function parseOperation(entry: string, field = 'operation'): OperationPattern {
-  const problem = operationProblem(entry);
+export function parseOperation(entry: string, field = 'operation', objects: KnownObjects = EVENT_OBJECTS): OperationPattern {
+  const problem = operationProblem(entry, objects);
   if (problem) throw invalidInput(field, `${JSON.stringify(entry)} is not a valid operation: ${problem}`);
   const [object, action] = entry.split('.');
   return { object, action } as OperationPattern;
@@ -46,10 +53,10 @@ export function parseOperation(entry: string, field = 'operation'): OperationPat
  * Validates a webhook's operation list and returns it deduplicated (first occurrence kept, order kept).
  * Errors name the bad entry by its index, e.g. `operations[1]: "person.exploded" is not a valid operation: …`.
  */
-export function validateOperations(entries: readonly string[], field = 'operations'): string[] {
+export function validateOperations(entries: readonly string[], field = 'operations', objects: KnownObjects = EVENT_OBJECTS): string[] {
   if (entries.length === 0) throw invalidInput(field, 'must hold at least one operation, e.g. ["*.*"]');
   if (entries.length > MAX_OPERATIONS) throw invalidInput(field, `must hold at most ${MAX_OPERATIONS} operations (got ${entries.length})`);
-  entries.forEach((entry, index) => parseOperation(entry, `${field}[${index}]`));
+  entries.forEach((entry, index) => parseOperation(entry, `${field}[${index}]`, objects));
   return [...new Set(entries)];
 }
 
@@ -58,7 +65,7 @@ export function validateOperations(entries: readonly string[], field = 'operatio
  * The storage index is looked up with exactly these, so a webhook matches when it holds any of them.
  */
 export function matchCandidates(operation: string): string[] {
-  const { object, action } = parseOperation(operation);
+  const { object, action } = parseOperation(operation, 'operation', 'any');
   return [`${object}.${action}`, `${object}.*`, `*.${action}`, '*.*'];
 }
 

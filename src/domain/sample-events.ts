@@ -1,9 +1,9 @@
 import { invalidInput } from './errors.ts';
-import { EVENT_ACTIONS, EVENT_OBJECTS, parseOperation, WILDCARD, type EventAction, type EventObject } from './operations.ts';
+import { EVENT_ACTIONS, EVENT_OBJECTS, parseOperation, WILDCARD, type EventAction } from './operations.ts';
 import type { PayloadEvent } from './payload.ts';
 
 // Realistic records, so a receiver's test run exercises the same fields real events carry.
-const SAMPLE_RECORDS: Record<EventObject, Record<string, unknown>> = {
+const SAMPLE_RECORDS: Record<string, Record<string, unknown> | undefined> = {
   person: {
     firstName: 'Ada',
     lastName: 'Lovelace',
@@ -17,7 +17,7 @@ const SAMPLE_RECORDS: Record<EventObject, Record<string, unknown>> = {
   opportunity: { name: 'Difference Engine No. 2', amount: 17_000, stage: 'PROPOSAL', closeDate: '2031-06-30T00:00:00.000Z', companyId: null, pointOfContactId: null },
 };
 
-const SAMPLE_CHANGE: Record<EventObject, [string, unknown]> = {
+const SAMPLE_CHANGE: Record<string, [string, unknown] | undefined> = {
   person: ['jobTitle', 'Mathematician'],
   company: ['employees', 15],
   opportunity: ['stage', 'NEGOTIATION'],
@@ -29,20 +29,21 @@ const SAMPLE_CHANGE: Record<EventObject, [string, unknown]> = {
  */
 export function sampleOperation(requested: string | null | undefined, webhookOperations: readonly string[]): string {
   if (requested) {
-    const { object, action } = parseOperation(requested, 'operation');
+    const { object, action } = parseOperation(requested, 'operation', 'any');
     if (object === WILDCARD || action === WILDCARD) throw invalidInput('operation', `"${requested}" must name one object and one action, without *`);
     return requested;
   }
-  const { object, action } = parseOperation(webhookOperations[0] ?? '*.*');
+  const { object, action } = parseOperation(webhookOperations[0] ?? '*.*', 'operation', 'any');
   return `${object === WILDCARD ? EVENT_OBJECTS[0] : object}.${action === WILDCARD ? EVENT_ACTIONS[0] : action}`;
 }
 
 /** A sample event of `operation` (e.g. `person.updated`) with a plausible record and previous record. */
 export function sampleEvent(operation: string, ids: { eventId: string; recordId: string; workspaceId: string }, now: Date): PayloadEvent {
-  const { object, action } = parseOperation(operation, 'operation') as { object: EventObject; action: EventAction };
+  const { object, action } = parseOperation(operation, 'operation', 'any') as { object: string; action: EventAction };
   const createdAt = new Date(now.getTime() - 86_400_000).toISOString();
+  // A custom object's sample carries its system fields only: its own fields are the workspace's.
   const base = { id: ids.recordId, ...SAMPLE_RECORDS[object], createdAt, updatedAt: now.toISOString(), deletedAt: null };
-  const [field, newValue] = SAMPLE_CHANGE[object];
+  const [field, newValue] = SAMPLE_CHANGE[object] ?? ['updatedAt', now.toISOString()];
   const deleted = { ...base, deletedAt: now.toISOString() };
   const byAction: Record<EventAction, Pick<PayloadEvent, 'record' | 'previousRecord' | 'updatedFields'>> = {
     created: { record: base, previousRecord: null, updatedFields: null },

@@ -20,6 +20,13 @@ const TYPE_OF_KIND: Readonly<Record<FieldKind, FieldType>> = {
   number: 'NUMBER',
   datetime: 'DATE_TIME',
   reference: 'RELATION',
+  boolean: 'BOOLEAN',
+  date: 'DATE',
+  select: 'SELECT',
+  multiSelect: 'MULTI_SELECT',
+  currency: 'CURRENCY',
+  json: 'RAW_JSON',
+  uuid: 'UUID',
 };
 
 /** The fields of a standard object as a record filter sees them: its own fields and the system fields. */
@@ -31,9 +38,11 @@ export function objectFieldDescriptors(object: EventObject): FieldDescriptor[] {
 export function objectsOfOperations(operations: readonly string[]): EventObject[] {
   const objects = new Set<EventObject>();
   for (const entry of operations) {
-    const { object } = parseOperation(entry);
+    // Screens know the standard objects' fields; a custom object's name is valid in operations (checked by the
+    // webhook service against the workspace) but adds no fields a screen may name.
+    const { object } = parseOperation(entry, 'operation', 'any');
     if (object === '*') return [...EVENT_OBJECTS];
-    objects.add(object);
+    if ((EVENT_OBJECTS as readonly string[]).includes(object)) objects.add(object as EventObject);
   }
   return EVENT_OBJECTS.filter((object) => objects.has(object));
 }

@@ -4,15 +4,22 @@ import type { Clock } from '../domain/clock.ts';
 import { invalidInput, notFound, SwitchboardError } from '../domain/errors.ts';
 import type { EventAction } from '../domain/operations.ts';
 import { assertPayloadFits } from '../domain/payload.ts';
+import { filterDescriptors, type DataModel } from '../domain/metadata.ts';
+import { parseRecordFilter } from '../domain/record-filter.ts';
+import { parseOrderBy } from '../domain/record-order.ts';
+import { sortValuesOf } from '../storage/record-query.ts';
 import {
   changedFields,
   isUuid,
-  OBJECTS,
+  jsonColumnOf,
   referencesTo,
   rowToRecord,
+  sameFieldValue,
   validateBatchInput,
   validateRecordInput,
   valuesToColumns,
+  valuesToDocument,
+  type FieldValue,
   type FieldValues,
   type ObjectName,
   type ObjectSpec,
@@ -34,6 +41,10 @@ export interface ListOptions {
   first?: number | null;
   after?: string | null;
   includeDeleted?: boolean | null;
+  /** Twenty's list filter (src/domain/record-filter.ts), unchecked. */
+  filter?: unknown;
+  /** Twenty's orderBy: `[{ field: AscNullsFirst | AscNullsLast | DescNullsFirst | DescNullsLast }]`, unchecked. */
+  orderBy?: unknown;
   /** How the caller's API names `first` and `after` in errors (REST says limit and cursor). */
   argumentNames?: { first: string; after: string };
 }
@@ -49,8 +60,11 @@ export interface InputPath {
   path?: string;
 }
 
+/** The data model of a workspace as it is now (cached; a metadata change shows within a second). */
+export type DataModelSource = (workspaceId: string) => Promise<DataModel>;
+
 /**
- * Record writes. Each committed write stores the record and exactly one event (`{object}.{action}`) in one
+ * Record writes for every object of a workspace, standard or custom. Each committed write stores the record and exactly one event (`{object}.{action}`) in one
  * transaction; a write that changes nothing stores nothing; a write that fails stores nothing.
  */
 export interface RecordService {
@@ -71,10 +85,15 @@ export interface RecordService {
 
 /** Columns written on create, in table order. */
 function insertColumns(object: ObjectSpec): store.ColumnSpec[] {
+  const own: store.ColumnSpec[] = object.fields.flatMap((field) =>
+    field.column ? [{ column: field.column, kind: field.kind as store.ColumnSpec['kind'] }] : [],
+  );
   return [
     { column: 'id', kind: 'uuid' },
     { column: 'workspace_id', kind: 'uuid' },
-    ...object.fields.map((field) => ({ column: field.column, kind: field.kind })),
+    ...(object.table === 'custom_records' ? [{ column: 'object_metadata_id', kind: 'uuid' } as const] : []),
+    ...own,
+    { column: jsonColumnOf(object), kind: 'jsonb' },
     { column: 'created_at', kind: 'timestamp' },
     { column: 'updated_at', kind: 'timestamp' },
   ];
@@ -117,7 +136,20 @@ function isUniqueViolation(error: unknown): boolean {
   return (error as { code?: unknown } | undefined)?.code === '23505';
 }
 
-export function createRecordService(db: Kysely<DB>, clock: Clock, metrics?: Pick<Metrics, 'eventsEmitted'>): RecordService {
+export function createRecordService(
+  db: Kysely<DB>,
+  clock: Clock,
+  models: DataModelSource,
+  metrics?: Pick<Metrics, 'eventsEmitted'>,
+): RecordService {
+  /** The object of that name in the workspace's current data model, with the model (for references). */
+  async function resolve(workspaceId: string, name: ObjectName): Promise<{ object: ObjectSpec; model: DataModel }> {
+    const model = await models(workspaceId);
+    const object = model.bySingular.get(name);
+    if (!object) throw new SwitchboardError('NOT_FOUND', `this workspace has no object ${name}`);
+    return { object, model };
+  }
+
   /** A transaction whose events are appended to the outbox, and counted once it commits. */
   async function writeWithEvents<T>(work: (trx: Kysely<DB>, emit: (events: NewEvent[]) => Promise<void>) => Promise<T>): Promise<T> {
     let emitted = 0;
@@ -135,13 +167,21 @@ export function createRecordService(db: Kysely<DB>, clock: Clock, metrics?: Pick
    * Checks that every reference given (companyId, pointOfContactId) names a live record of the same workspace,
    * and locks those records so they cannot be destroyed before this transaction commits.
    */
-  async function checkReferences(trx: Kysely<DB>, workspaceId: string, object: ObjectSpec, inputs: FieldValues[], paths: string[]) {
+  async function checkReferences(
+    trx: Kysely<DB>,
+    workspaceId: string,
+    model: DataModel,
+    object: ObjectSpec,
+    inputs: FieldValues[],
+    paths: string[],
+  ) {
     for (const field of object.fields) {
       if (field.kind !== 'reference' || !field.references) continue;
-      const target = OBJECTS[field.references];
+      const target = model.bySingular.get(field.references);
+      if (!target) continue;
       const ids = [...new Set(inputs.map((values) => values[field.name]).filter((value): value is string => typeof value === 'string'))];
       if (ids.length === 0) continue;
-      const found = await store.lockReferencedRecords(trx, target.table, workspaceId, ids);
+      const found = await store.lockReferencedRecords(trx, target, workspaceId, ids);
       inputs.forEach((values, index) => {
         const id = values[field.name];
         if (typeof id !== 'string') return;
@@ -153,24 +193,32 @@ export function createRecordService(db: Kysely<DB>, clock: Clock, metrics?: Pick
     }
   }
 
-  async function insert(workspaceId: string, object: ObjectSpec, inputs: ValidatedInput[], paths: string[]): Promise<RecordData[]> {
+  async function insert(
+    workspaceId: string,
+    model: DataModel,
+    object: ObjectSpec,
+    inputs: ValidatedInput[],
+    paths: string[],
+  ): Promise<RecordData[]> {
     try {
       return await writeWithEvents(async (trx, emit) => {
         const givenIds = inputs.flatMap((input) => (input.id ? [input.id] : []));
-        const taken = await store.existingIds(trx, object.table, givenIds);
+        const taken = await store.existingIds(trx, object, givenIds);
         inputs.forEach((input, index) => {
           if (input.id && taken.has(input.id)) throw conflictingId(object, input.id, `${paths[index]}.id`);
         });
-        await checkReferences(trx, workspaceId, object, inputs.map((input) => input.values), paths);
+        await checkReferences(trx, workspaceId, model, object, inputs.map((input) => input.values), paths);
         const now = clock.now();
         const rows = inputs.map((input) => ({
           id: input.id ?? randomUUID(),
           workspace_id: workspaceId,
+          object_metadata_id: object.objectMetadataId ?? null,
           ...valuesToColumns(object, input.values),
+          [jsonColumnOf(object)]: valuesToDocument(object, input.values),
           created_at: now.toISOString(),
           updated_at: now.toISOString(),
         }));
-        const stored = await store.insertRecords(trx, object.table, insertColumns(object), rows);
+        const stored = await store.insertRecords(trx, object, insertColumns(object), rows);
         const records = stored.map((row) => rowToRecord(object, row));
         const events = records.map((record, index) => {
           const event = newEvent(workspaceId, object, 'created', record, null, null, now);
@@ -201,19 +249,20 @@ export function createRecordService(db: Kysely<DB>, clock: Clock, metrics?: Pick
     if (!isUuid(id)) throw notFound(object.nameSingular, id);
     return writeWithEvents(async (trx, emit) => {
       // FOR UPDATE: a concurrent writer waits here, then reads the state this one commits (no lost update).
-      const row = await store.findRecord(trx, object.table, workspaceId, id.toLowerCase(), { forUpdate: true });
+      const row = await store.findRecord(trx, object, workspaceId, id.toLowerCase(), { forUpdate: true });
       if (!row) throw notFound(object.nameSingular, id);
       const before = rowToRecord(object, row);
       // Read the time once the lock is held, so successive writes of one record get non-decreasing times.
       const now = clock.now();
       const wanted = change(before, now);
       const changes: FieldValues = {};
-      for (const [name, value] of Object.entries(wanted)) if ((before[name] ?? null) !== value) changes[name] = value;
+      for (const [name, value] of Object.entries(wanted)) if (!sameFieldValue(before[name], value)) changes[name] = value;
       if (Object.keys(changes).length === 0) return before;
       await beforeWrite(trx, changes);
-      const columns: Record<string, string | number | null> = { ...valuesToColumns(object, changes), updated_at: now.toISOString() };
+      const columns: Record<string, FieldValue> = { ...valuesToColumns(object, changes), updated_at: now.toISOString() };
       if ('deletedAt' in changes) columns.deleted_at = changes.deletedAt;
-      const after = rowToRecord(object, await store.updateRecord(trx, object.table, workspaceId, before.id as string, columns));
+      const stored = await store.updateRecord(trx, object, workspaceId, before.id as string, columns, valuesToDocument(object, changes));
+      const after = rowToRecord(object, stored);
       const event = newEvent(workspaceId, object, action, after, before, changedFields(object, before, after), now);
       assertStorable(workspaceId, object, event, after, `${object.nameSingular} ${id}`);
       await emit([event]);
@@ -223,49 +272,50 @@ export function createRecordService(db: Kysely<DB>, clock: Clock, metrics?: Pick
 
   return {
     async create(workspaceId, objectName, input, options = {}) {
-      const object = OBJECTS[objectName];
+      const { object, model } = await resolve(workspaceId, objectName);
       const path = options.path ?? 'data';
-      const [record] = await insert(workspaceId, object, [validateRecordInput(object, input, 'create', path)], [path]);
+      const [record] = await insert(workspaceId, model, object, [validateRecordInput(object, input, 'create', path)], [path]);
       return record;
     },
 
-    createMany(workspaceId, objectName, inputs, options = {}) {
-      const object = OBJECTS[objectName];
+    async createMany(workspaceId, objectName, inputs, options = {}) {
+      const { object, model } = await resolve(workspaceId, objectName);
       const path = options.path ?? 'data';
       const validated = validateBatchInput(object, inputs, path);
-      return insert(workspaceId, object, validated, validated.map((_, index) => `${path}[${index}]`));
+      return insert(workspaceId, model, object, validated, validated.map((_, index) => `${path}[${index}]`));
     },
 
-    update(workspaceId, objectName, id, input, options = {}) {
-      const object = OBJECTS[objectName];
+    async update(workspaceId, objectName, id, input, options = {}) {
+      const { object, model } = await resolve(workspaceId, objectName);
       const path = options.path ?? 'data';
       // Validate before opening a transaction: bad input never touches the database.
       const { values } = validateRecordInput(object, input, 'update', path);
       return modify(workspaceId, object, id, 'updated', () => values, (trx, changes) =>
-        checkReferences(trx, workspaceId, object, [changes], [path]),
+        checkReferences(trx, workspaceId, model, object, [changes], [path]),
       );
     },
 
-    softDelete(workspaceId, objectName, id) {
-      const object = OBJECTS[objectName];
+    async softDelete(workspaceId, objectName, id) {
+      const { object } = await resolve(workspaceId, objectName);
       return modify(workspaceId, object, id, 'deleted', (before, now) => ({ deletedAt: before.deletedAt ?? now.toISOString() }));
     },
 
-    restore(workspaceId, objectName, id) {
-      return modify(workspaceId, OBJECTS[objectName], id, 'restored', () => ({ deletedAt: null }));
+    async restore(workspaceId, objectName, id) {
+      const { object } = await resolve(workspaceId, objectName);
+      return modify(workspaceId, object, id, 'restored', () => ({ deletedAt: null }));
     },
 
     async destroy(workspaceId, objectName, id) {
-      const object = OBJECTS[objectName];
+      const { object, model } = await resolve(workspaceId, objectName);
       if (!isUuid(id)) throw notFound(object.nameSingular, id);
       return writeWithEvents(async (trx, emit) => {
-        const row = await store.findRecord(trx, object.table, workspaceId, id.toLowerCase(), { forUpdate: true });
+        const row = await store.findRecord(trx, object, workspaceId, id.toLowerCase(), { forUpdate: true });
         if (!row) throw notFound(object.nameSingular, id);
         const last = rowToRecord(object, row);
         // Refuse rather than cascade: a destroy emits exactly one event, and dangling ids help nobody.
         const holders: string[] = [];
-        for (const { object: holder, field } of referencesTo(objectName)) {
-          const count = await store.countReferences(trx, holder.table, field.column, workspaceId, last.id as string);
+        for (const { object: holder, field } of referencesTo(model.objects, object.nameSingular)) {
+          const count = await store.countReferences(trx, holder, field, workspaceId, last.id as string);
           if (count > 0) holders.push(`${count} ${count === 1 ? holder.nameSingular : holder.namePlural} (${field.name})`);
         }
         if (holders.length > 0) {
@@ -274,7 +324,7 @@ export function createRecordService(db: Kysely<DB>, clock: Clock, metrics?: Pick
             `${object.nameSingular} ${last.id} is still referenced by ${holders.join(' and ')}; set those fields to null or destroy those records first`,
           );
         }
-        await store.deleteRecord(trx, object.table, workspaceId, last.id as string);
+        await store.deleteRecord(trx, object, workspaceId, last.id as string);
         const now = clock.now();
         await emit([newEvent(workspaceId, object, 'destroyed', last, last, null, now)]);
         return last;
@@ -282,29 +332,35 @@ export function createRecordService(db: Kysely<DB>, clock: Clock, metrics?: Pick
     },
 
     async get(workspaceId, objectName, id) {
-      const object = OBJECTS[objectName];
-      const row = isUuid(id) ? await store.findRecord(db, object.table, workspaceId, id.toLowerCase()) : undefined;
+      const { object } = await resolve(workspaceId, objectName);
+      const row = isUuid(id) ? await store.findRecord(db, object, workspaceId, id.toLowerCase()) : undefined;
       if (!row) throw notFound(object.nameSingular, id);
       return rowToRecord(object, row);
     },
 
     async list(workspaceId, objectName, options = {}) {
-      const object = OBJECTS[objectName];
+      const { object } = await resolve(workspaceId, objectName);
       const names = options.argumentNames ?? { first: 'first', after: 'after' };
       const first = options.first ?? DEFAULT_PAGE_SIZE;
       if (!Number.isInteger(first) || first < 1 || first > MAX_PAGE_SIZE) {
         throw invalidInput(names.first, `must be a whole number from 1 to ${MAX_PAGE_SIZE}`);
       }
-      const after = options.after ? decodeCursor(options.after, names.after) : undefined;
+      const fields = filterDescriptors(object);
+      const filter = options.filter === undefined || options.filter === null ? undefined : parseRecordFilter(options.filter, fields);
+      const orderBy = parseOrderBy(options.orderBy, fields);
+      const after = options.after ? decodeCursor(options.after, names.after, orderBy.length) : undefined;
       // One row more than asked tells whether another page exists.
-      const { rows, totalCount } = await store.listRecords(db, object.table, workspaceId, {
+      const { rows, totalCount } = await store.listRecords(db, object, workspaceId, {
         after,
         limit: first + 1,
         includeDeleted: options.includeDeleted ?? false,
+        filter,
+        orderBy,
       });
       const edges = rows.slice(0, first).map((row) => {
         const node = rowToRecord(object, row);
-        return { node, cursor: encodeCursor({ createdAt: String(node.createdAt), id: String(node.id) }) };
+        const values = orderBy.length > 0 ? sortValuesOf(object, orderBy, node) : undefined;
+        return { node, cursor: encodeCursor({ createdAt: String(node.createdAt), id: String(node.id), values }) };
       });
       return {
         edges,

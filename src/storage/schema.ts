@@ -8,6 +8,8 @@ type Json<T = unknown> = ColumnType<T, string, string>;
 export interface WorkspacesTable {
   id: string;
   name: string;
+  /** Bumped by every change of the workspace's objects or fields. */
+  metadata_version: Generated<string>;
   created_at: Generated<Date>;
 }
 
@@ -30,7 +32,11 @@ interface RecordColumns {
   deleted_at: NullableTimestamp;
 }
 
+/** The custom fields of a standard object's record, keyed by the field's API name. */
+type CustomFieldsColumn = ColumnType<Record<string, unknown>, string | undefined, string>;
+
 export interface CompaniesTable extends RecordColumns {
+  custom: CustomFieldsColumn;
   name: string | null;
   domain_name: string | null;
   employees: number | null;
@@ -38,6 +44,7 @@ export interface CompaniesTable extends RecordColumns {
 }
 
 export interface PeopleTable extends RecordColumns {
+  custom: CustomFieldsColumn;
   first_name: string | null;
   last_name: string | null;
   email: string | null;
@@ -48,6 +55,7 @@ export interface PeopleTable extends RecordColumns {
 }
 
 export interface OpportunitiesTable extends RecordColumns {
+  custom: CustomFieldsColumn;
   name: string | null;
   amount: number | null;
   stage: string | null;
@@ -164,7 +172,51 @@ export interface WorkerHeartbeatsTable {
   last_seen_at: Timestamp;
 }
 
+/** Records of custom objects: their fields in `data`, keyed by the field's API name. */
+export interface CustomRecordsTable extends RecordColumns {
+  object_metadata_id: string;
+  data: Json<Record<string, unknown>>;
+}
+
+export interface ObjectMetadataTable {
+  id: string;
+  workspace_id: string;
+  name_singular: string;
+  name_plural: string;
+  label_singular: string;
+  label_plural: string;
+  description: string | null;
+  icon: string | null;
+  is_active: boolean;
+  is_label_synced_with_name: boolean;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface FieldMetadataTable {
+  id: string;
+  workspace_id: string;
+  object_metadata_id: string;
+  type: string;
+  name: string;
+  label: string;
+  description: string | null;
+  icon: string | null;
+  is_active: boolean;
+  is_nullable: boolean;
+  is_label_synced_with_name: boolean;
+  default_value: Json | null;
+  options: Json | null;
+  settings: Json | null;
+  relation_target_object_metadata_id: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
 export interface DB {
+  custom_records: CustomRecordsTable;
+  object_metadata: ObjectMetadataTable;
+  field_metadata: FieldMetadataTable;
   workspaces: WorkspacesTable;
   api_keys: ApiKeysTable;
   companies: CompaniesTable;

@@ -5,7 +5,7 @@ import type { Config } from '../config.ts';
 import type { Clock } from '../domain/clock.ts';
 import { invalidInput, notFound, SwitchboardError } from '../domain/errors.ts';
 import { requireStorableText } from '../domain/stored-text.ts';
-import { DEFAULT_OPERATIONS, validateOperations } from '../domain/operations.ts';
+import { DEFAULT_OPERATIONS, EVENT_OBJECTS, validateOperations } from '../domain/operations.ts';
 import { normaliseTargetUrl, type TargetUrlRules } from '../domain/target-url.ts';
 import { validateWebhookFields, validateWebhookFilter } from '../domain/webhook-screen.ts';
 import type { DB, WebhookDisabledReason, WebhookOrdering, WebhookStatus } from '../storage/schema.ts';
@@ -114,6 +114,8 @@ export interface WebhookServiceDeps {
   config: Pick<Config, 'encryptionKey' | 'production' | 'allowPrivateTargets' | 'maxWebhooksPerWorkspace'>;
   clock: Clock;
   logger: Logger;
+  /** The singular names of the workspace's active objects, which operations may name (default: the standard ones). */
+  objectNames?: (workspaceId: string) => Promise<readonly string[]>;
 }
 
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -197,6 +199,7 @@ function mergeChanges(input: UpdateWebhookInput): { changes: WebhookFieldChanges
 
 export function createWebhookService(deps: WebhookServiceDeps): WebhookService {
   const { db, clock, logger } = deps;
+  const objectNames = deps.objectNames ?? (async () => EVENT_OBJECTS);
   const secretBox = createSecretBox(deps.config.encryptionKey);
   const maxWebhooks = deps.config.maxWebhooksPerWorkspace;
   const urlRules: TargetUrlRules = {
@@ -239,7 +242,7 @@ export function createWebhookService(deps: WebhookServiceDeps): WebhookService {
         id = input.id.toLowerCase();
       }
       const targetUrl = normaliseTargetUrl(input.targetUrl, urlRules);
-      const operations = validateOperations(input.operations ?? DEFAULT_OPERATIONS);
+      const operations = validateOperations(input.operations ?? DEFAULT_OPERATIONS, 'operations', await objectNames(workspaceId));
       const description = validateDescription(input.description ?? null, 'description');
       const given = givenSecret(input.secret);
       const secret = given === undefined ? generateWebhookSecret() : validateGivenSecret(given);
@@ -277,7 +280,7 @@ export function createWebhookService(deps: WebhookServiceDeps): WebhookService {
         write.targetUrl = normaliseTargetUrl(changes.targetUrl, urlRules, fieldName('targetUrl'));
       }
       if (changes.operations !== undefined && changes.operations !== null) {
-        write.operations = validateOperations(changes.operations, fieldName('operations'));
+        write.operations = validateOperations(changes.operations, fieldName('operations'), await objectNames(workspaceId));
       }
       if (changes.description !== undefined) {
         write.description = validateDescription(changes.description, fieldName('description'));

@@ -270,4 +270,21 @@ describe('web UI in Chromium', () => {
     expect(problems).toEqual([]);
     await page.close();
   });
+
+  it("lists the workspace's custom objects in the webhook form's object picker", async () => {
+    const created = await app.graphql(
+      'mutation { createOneObject(input: { object: { nameSingular: "invoice", namePlural: "invoices", labelSingular: "Invoice", labelPlural: "Invoices" } }) { id } }',
+    );
+    expect(created.errors).toBeUndefined();
+    const page = await browser.context.newPage();
+    const problems = watchConsole(page);
+    await page.goto(`${app.url}/settings/api-webhooks/webhooks/new`);
+    await signIn(page);
+    await page.getByRole('heading', { name: 'New webhook' }).waitFor();
+    // selectOption waits for the option: it appears once the workspace's objects have loaded.
+    await page.getByLabel('Object 1').selectOption('invoice');
+    expect(await page.getByLabel('Object 1').locator('option:checked').textContent()).toBe('Invoice');
+    expect(problems).toEqual([]);
+    await page.close();
+  });
 });

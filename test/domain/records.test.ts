@@ -10,6 +10,7 @@ import {
   rowToRecord,
   SHORT_TEXT_MAX,
   validateBatchInput,
+  validateFieldValue,
   validateRecordInput,
 } from '../../src/domain/records.ts';
 
@@ -132,11 +133,28 @@ describe('records and diffs', () => {
   });
 
   it('knows which fields reference companies and people', () => {
-    expect(referencesTo('company').map(({ object, field }) => `${object.nameSingular}.${field.name}`)).toEqual([
+    expect(referencesTo(Object.values(OBJECTS), 'company').map(({ object, field }) => `${object.nameSingular}.${field.name}`)).toEqual([
       'person.companyId',
       'opportunity.companyId',
     ]);
-    expect(referencesTo('person').map(({ object, field }) => `${object.nameSingular}.${field.name}`)).toEqual(['opportunity.pointOfContactId']);
-    expect(referencesTo('opportunity')).toEqual([]);
+    expect(referencesTo(Object.values(OBJECTS), 'person').map(({ object, field }) => `${object.nameSingular}.${field.name}`)).toEqual(['opportunity.pointOfContactId']);
+    expect(referencesTo(Object.values(OBJECTS), 'opportunity')).toEqual([]);
+  });
+});
+
+describe('validateFieldValue on custom field kinds', () => {
+  it('refuses text PostgreSQL cannot store exactly, in TEXT values and anywhere inside RAW_JSON', () => {
+    const note = { name: 'note', kind: 'text', type: 'TEXT' } as const;
+    const raw = { name: 'raw', kind: 'json', type: 'RAW_JSON' } as const;
+    expect(refusal(() => validateFieldValue(note, 'a\ud800b', 'data.note'))).toMatchObject({ code: 'BAD_USER_INPUT', field: 'data.note' });
+    expect(refusal(() => validateFieldValue(raw, { nested: ['ok', 'nul \u0000'] }, 'data.raw'))).toMatchObject({ code: 'BAD_USER_INPUT', field: 'data.raw' });
+    expect(refusal(() => validateFieldValue(raw, { ['key \udc00']: 1 }, 'data.raw'))).toMatchObject({ code: 'BAD_USER_INPUT', field: 'data.raw' });
+    expect(validateFieldValue(raw, { emoji: '\ud83d\ude00', list: [1, null] }, 'data.raw')).toEqual({ emoji: '\ud83d\ude00', list: [1, null] });
+  });
+
+  it('refuses DATE values outside years 0001 to 9999', () => {
+    const due = { name: 'dueOn', kind: 'date', type: 'DATE' } as const;
+    expect(refusal(() => validateFieldValue(due, '0000-12-31', 'data.dueOn'))).toMatchObject({ code: 'BAD_USER_INPUT', field: 'data.dueOn' });
+    expect(validateFieldValue(due, '0001-01-01', 'data.dueOn')).toBe('0001-01-01');
   });
 });

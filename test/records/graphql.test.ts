@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_PAYLOAD_BYTES } from '../../src/domain/payload.ts';
-import { OBJECTS, type ObjectName } from '../../src/domain/records.ts';
+import { OBJECTS, type StandardObjectName as ObjectName } from '../../src/domain/records.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { DATABASE_KINDS } from '../helpers/databases.ts';
 import { eventsOf, selection, snapshotCounts, type StoredEventRow } from './support.ts';

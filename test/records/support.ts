@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { OBJECTS, type ObjectName } from '../../src/domain/records.ts';
+import { OBJECTS, type StandardObjectName as ObjectName } from '../../src/domain/records.ts';
 import type { TestApp } from '../helpers/app.ts';
 
 /** Every field of an object, for a GraphQL selection. */

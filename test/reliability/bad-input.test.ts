@@ -26,6 +26,8 @@ const anyValue: fc.Arbitrary<unknown> = fc.oneof(
 const FIELDS = [
   'id', 'firstName', 'lastName', 'email', 'jobTitle', 'phone', 'city', 'companyId', 'name', 'domainName', 'employees', 'address',
   'amount', 'stage', 'closeDate', 'pointOfContactId', 'targetUrl', 'operations', 'description', 'secret', 'status', 'update',
+  'object', 'field', 'nameSingular', 'namePlural', 'labelSingular', 'labelPlural', 'objectMetadataId', 'type', 'label', 'options',
+  'defaultValue', 'isNullable', 'relationCreationPayload', 'total', 'tags', 'dueOn',
 ];
 const anyObject = fc.dictionary(fc.oneof(fc.constantFrom(...FIELDS), fc.string({ maxLength: 12 })), anyValue, { maxKeys: 6 });
 const anyBody: fc.Arbitrary<unknown> = fc.oneof(anyObject, fc.array(anyObject, { maxLength: 4 }), anyValue);
@@ -39,6 +41,11 @@ const GRAPHQL_MUTATIONS = [
   'mutation($input: CreateWebhookInput!) { createWebhook(input: $input) { id } }',
   'mutation($input: UpdateWebhookInput!) { updateWebhook(input: $input) { id } }',
   'mutation($id: UUID!, $since: DateTime!) { recoverWebhook(id: $id, since: $since) { queued } }',
+  'mutation($data: InvoiceCreateInput!) { createInvoice(data: $data) { id } }',
+  'mutation($id: UUID!, $data: InvoiceUpdateInput!) { updateInvoice(id: $id, data: $data) { id } }',
+  'mutation($input: CreateOneObjectInput!) { createOneObject(input: $input) { id } }',
+  'mutation($input: CreateOneFieldMetadataInput!) { createOneField(input: $input) { id } }',
+  'mutation($input: UpdateOneFieldMetadataInput!) { updateOneField(input: $input) { id } }',
 ];
 const REST_CALLS: Array<[string, string]> = [
   ['POST', '/rest/people'],
@@ -47,14 +54,31 @@ const REST_CALLS: Array<[string, string]> = [
   ['PATCH', '/rest/people/:person'],
   ['POST', '/rest/webhooks'],
   ['PATCH', '/rest/webhooks/:webhook'],
+  ['POST', '/rest/invoices'],
+  ['PATCH', '/rest/invoices/:invoice'],
 ];
 
 describe.each(DATABASE_KINDS)('bad input on %s: no 500, nothing half-written', (kind) => {
   let app: TestApp;
   let personId: string;
   let webhookId: string;
+  let invoiceId: string;
   beforeAll(async () => {
     app = await startTestApp(kind, { role: 'api' });
+    // A custom object with fields of several types, so its generated API is attacked too.
+    const object = await app.graphql(
+      'mutation { createOneObject(input: { object: { nameSingular: "invoice", namePlural: "invoices", labelSingular: "I", labelPlural: "Is" } }) { id } }',
+    );
+    for (const field of [
+      '{ type: NUMBER, name: "total", label: "T" }',
+      '{ type: MULTI_SELECT, name: "tags", label: "T", options: [{ value: "A", label: "A" }] }',
+      '{ type: DATE, name: "dueOn", label: "D" }',
+      '{ type: CURRENCY, name: "amount", label: "A", isNullable: false, defaultValue: { amountMicros: 0, currencyCode: "EUR" } }',
+    ]) {
+      const created = await app.graphql(`mutation { createOneField(input: { field: { objectMetadataId: "${object.data.createOneObject.id}", ${field.slice(1)} }) { id } }`);
+      expect(created.errors).toBeUndefined();
+    }
+    invoiceId = (await app.rest('POST', '/rest/invoices', { total: 1 })).body.data.createInvoice.id;
     personId = (await app.rest('POST', '/rest/people', { firstName: 'Seed' })).body.data.createPerson.id;
     webhookId = (await app.rest('POST', '/rest/webhooks', { targetUrl: 'https://hooks.example.com/seed' })).body.data.createWebhook.id;
     expect(personId).toBeTruthy();
@@ -70,10 +94,14 @@ describe.each(DATABASE_KINDS)('bad input on %s: no 500, nothing half-written', (
       SELECT (SELECT count(*) FROM people) AS people, (SELECT count(*) FROM companies) AS companies,
              (SELECT count(*) FROM opportunities) AS opportunities, (SELECT count(*) FROM webhooks) AS webhooks,
              (SELECT count(*) FROM webhook_operations) AS webhook_operations, (SELECT count(*) FROM events) AS events,
+             (SELECT count(*) FROM custom_records) AS custom_records, (SELECT max(updated_at)::text FROM custom_records) AS custom_updated,
+             (SELECT count(*) FROM object_metadata) AS objects, (SELECT count(*) FROM field_metadata) AS fields,
+             (SELECT metadata_version::text FROM workspaces ORDER BY created_at LIMIT 1) AS metadata_version,
              (SELECT max(updated_at)::text FROM people) AS people_updated, (SELECT max(updated_at)::text FROM webhooks) AS webhooks_updated,
              (SELECT count(*) FROM events e WHERE NOT EXISTS (
                 SELECT 1 FROM people p WHERE p.id = e.record_id UNION ALL SELECT 1 FROM companies c WHERE c.id = e.record_id
-                UNION ALL SELECT 1 FROM opportunities o WHERE o.id = e.record_id)) AS orphan_events
+                UNION ALL SELECT 1 FROM opportunities o WHERE o.id = e.record_id
+                UNION ALL SELECT 1 FROM custom_records r WHERE r.id = e.record_id)) AS orphan_events
     `.execute(app.server.database.db);
     return Object.fromEntries(Object.entries(rows[0]).map(([key, value]) => [key, String(value)]));
   }
@@ -91,6 +119,7 @@ describe.each(DATABASE_KINDS)('bad input on %s: no 500, nothing half-written', (
       fc.asyncProperty(fc.constantFrom(...GRAPHQL_MUTATIONS), anyObject, anyBody, fc.boolean(), async (query, input, data, realIds) => {
         const variables: Record<string, unknown> = { data, input, since: input.since ?? data, id: realIds ? personId : (input.id ?? data) };
         if (realIds && query.includes('updateWebhook') && typeof input === 'object') variables.input = { ...input, id: webhookId };
+        if (realIds && query.includes('updateInvoice')) variables.id = invoiceId;
         const before = await snapshot();
         const response = await fetch(`${app.url}/graphql`, {
           method: 'POST',
@@ -109,7 +138,7 @@ describe.each(DATABASE_KINDS)('bad input on %s: no 500, nothing half-written', (
   it('REST writes with arbitrary bodies never answer 500 and write all or nothing', async () => {
     await fc.assert(
       fc.asyncProperty(fc.constantFrom(...REST_CALLS), anyBody, async ([method, template], body) => {
-        const path = template.replace(':person', personId).replace(':webhook', webhookId);
+        const path = template.replace(':person', personId).replace(':webhook', webhookId).replace(':invoice', invoiceId);
         const before = await snapshot();
         const response = await app.rest(method, path, body);
         await checkOutcome(response.status, before, { method, path, body });

@@ -12,6 +12,10 @@ interface Ids {
   company: string;
   opportunity: string;
   apiKey: string;
+  /** B's custom object `ticket`, its custom field and a record of it. */
+  object: string;
+  field: string;
+  ticket: string;
 }
 
 type Expectation = 'notFound' | 'refused' | 'ownOnly';
@@ -35,7 +39,25 @@ const CASES: Record<string, { document: (b: Ids) => string; expect: Expectation 
   opportunity: { document: (b) => `{ opportunity(id: "${b.opportunity}") { id } }`, expect: 'notFound' },
   opportunities: { document: () => '{ opportunities(includeDeleted: true) { edges { node { id } } } }', expect: 'ownOnly' },
 
+  objects: { document: () => '{ objects { edges { node { id nameSingular fieldsList { id } } } } }', expect: 'ownOnly' },
+  object: { document: (b) => `{ object(id: "${b.object}") { id } }`, expect: 'notFound' },
+  fields: { document: () => '{ fields { edges { node { id name } } } }', expect: 'ownOnly' },
+  field: { document: (b) => `{ field(id: "${b.field}") { id } }`, expect: 'notFound' },
+
   _noop: { document: () => 'mutation { _noop }', expect: 'ownOnly' },
+  // The same name as B's object: names are per workspace.
+  createOneObject: {
+    document: () => 'mutation { createOneObject(input: { object: { nameSingular: "ticket", namePlural: "tickets", labelSingular: "T", labelPlural: "Ts" } }) { id } }',
+    expect: 'ownOnly',
+  },
+  updateOneObject: { document: (b) => `mutation { updateOneObject(input: { id: "${b.object}", update: { labelSingular: "Mine" } }) { id } }`, expect: 'notFound' },
+  deleteOneObject: { document: (b) => `mutation { deleteOneObject(input: { id: "${b.object}" }) { id } }`, expect: 'notFound' },
+  createOneField: {
+    document: (b) => `mutation { createOneField(input: { field: { objectMetadataId: "${b.object}", type: TEXT, name: "intruder", label: "I" } }) { id } }`,
+    expect: 'refused',
+  },
+  updateOneField: { document: (b) => `mutation { updateOneField(input: { id: "${b.field}", update: { label: "Mine" } }) { id } }`, expect: 'notFound' },
+  deleteOneField: { document: (b) => `mutation { deleteOneField(input: { id: "${b.field}" }) { id } }`, expect: 'notFound' },
   createApiKey: { document: () => 'mutation { createApiKey(name: "a-side") { id } }', expect: 'ownOnly' },
   revokeApiKey: { document: (b) => `mutation { revokeApiKey(id: "${b.apiKey}") { id } }`, expect: 'notFound' },
   // Creating with another workspace's id must neither take it over nor reveal it exists beyond a refusal.
@@ -83,6 +105,8 @@ describe.each(DATABASE_KINDS)('tenancy on %s: workspace A never reaches workspac
       people(includeDeleted: true) { edges { node { id firstName companyId deletedAt } } }
       companies(includeDeleted: true) { edges { node { id name deletedAt } } }
       opportunities(includeDeleted: true) { edges { node { id name pointOfContactId deletedAt } } }
+      objects { edges { node { id nameSingular labelSingular isActive fieldsList { id name label isActive } } } }
+      tickets(includeDeleted: true) { edges { node { id subject deletedAt } } }
     }`);
     expect(answer.errors).toBeUndefined();
     return answer.data;
@@ -96,6 +120,11 @@ describe.each(DATABASE_KINDS)('tenancy on %s: workspace A never reaches workspac
     const person = await asB(`mutation { createPerson(data: { firstName: "Bea", companyId: "${company.data.createCompany.id}" }) { id } }`);
     const opportunity = await asB(`mutation { createOpportunity(data: { name: "B deal", pointOfContactId: "${person.data.createPerson.id}" }) { id } }`);
     const apiKey = await asB('mutation { createApiKey(name: "b-second") { id } }');
+    const object = await asB('mutation { createOneObject(input: { object: { nameSingular: "ticket", namePlural: "tickets", labelSingular: "Ticket", labelPlural: "Tickets" } }) { id } }');
+    const field = await asB(
+      `mutation { createOneField(input: { field: { objectMetadataId: "${object.data.createOneObject.id}", type: TEXT, name: "subject", label: "Subject" } }) { id } }`,
+    );
+    const ticket = await asB('mutation { createTicket(data: { subject: "B only" }) { id } }');
     // This server has no worker: create the writes' deliveries as one would.
     await dispatchAllFanouts(app.server.database.db);
     const deliveries = await asB(`{ webhookDeliveries(webhookId: "${webhook.data.createWebhook.id}") { edges { node { id } } } }`);
@@ -105,6 +134,9 @@ describe.each(DATABASE_KINDS)('tenancy on %s: workspace A never reaches workspac
       person: person.data.createPerson.id,
       opportunity: opportunity.data.createOpportunity.id,
       apiKey: apiKey.data.createApiKey.id,
+      object: object.data.createOneObject.id,
+      field: field.data.createOneField.id,
+      ticket: ticket.data.createTicket.id,
       delivery: deliveries.data.webhookDeliveries.edges[0].node.id,
     };
     // A has data of its own, so lists are not trivially empty.
@@ -171,6 +203,11 @@ describe.each(DATABASE_KINDS)('tenancy on %s: workspace A never reaches workspac
         ];
       }),
     ];
+    routes.push(
+      ['GET', `/rest/tickets/${b.ticket}`],
+      ['PATCH', `/rest/tickets/${b.ticket}`, {}],
+      ['DELETE', `/rest/tickets/${b.ticket}?hard=true`],
+    );
     for (const [method, path, body] of routes) {
       const answer = await app.rest(method, path, body);
       expect(answer.status, `${method} ${path}: ${JSON.stringify(answer.body)}`).toBe(404);

@@ -106,6 +106,20 @@ export async function fetchWorkspace(apiKey?: string): Promise<{ id: string; nam
   return data.currentWorkspace;
 }
 
+export interface ObjectSummary {
+  nameSingular: string;
+  labelSingular: string;
+  isActive: boolean;
+}
+
+/** The workspace's objects (standard and custom), for the webhook form's object picker. */
+export async function fetchObjects(): Promise<ObjectSummary[]> {
+  const data = await graphql<{ objects: { edges: Array<{ node: ObjectSummary }> } }>(
+    '{ objects(paging: { first: 1000 }) { edges { node { nameSingular labelSingular isActive } } } }',
+  );
+  return data.objects.edges.map((edge) => edge.node);
+}
+
 export async function fetchWebhooks(): Promise<Webhook[]> {
   const data = await graphql<{ webhooks: Webhook[] }>(`{ webhooks { ${WEBHOOK_FIELDS} ${LAST_DELIVERY} ${RECENT} } }`);
   return data.webhooks;

@@ -1,4 +1,6 @@
-import { OBJECT_NAMES, OBJECTS, type FieldKind, type ObjectSpec } from '../../domain/records.ts';
+import type { FieldType } from '../../domain/field-types.ts';
+import { capitalise, filterDescriptors } from '../../domain/metadata.ts';
+import { OBJECT_NAMES, OBJECTS, type FieldKind, type FieldSpec, type ObjectSpec } from '../../domain/records.ts';
 import { DEFAULT_PAGE_SIZE } from '../../records/service.ts';
 import type { FieldResolvers, GraphQLModule } from './module.ts';
 
@@ -9,19 +11,65 @@ const GRAPHQL_TYPE: Record<FieldKind, string> = {
   number: 'Float',
   datetime: 'DateTime',
   reference: 'UUID',
+  boolean: 'Boolean',
+  date: 'String',
+  select: 'String',
+  multiSelect: '[String!]',
+  currency: 'Currency',
+  json: 'JSON',
+  uuid: 'UUID',
 };
 
-function capitalise(name: string): string {
-  return name.charAt(0).toUpperCase() + name.slice(1);
+function fieldType(field: FieldSpec, input: boolean): string {
+  return input && field.kind === 'currency' ? 'CurrencyInput' : GRAPHQL_TYPE[field.kind];
+}
+
+function describeField(field: FieldSpec): string {
+  if (field.kind === 'select' || field.kind === 'multiSelect') return `"One of: ${(field.options ?? []).join(', ')}" `;
+  if (field.kind === 'date') return '"A calendar day, YYYY-MM-DD." ';
+  return '';
+}
+
+const FILTER_TYPE: Record<FieldType, string> = {
+  TEXT: 'StringFilter',
+  NUMBER: 'FloatFilter',
+  BOOLEAN: 'BooleanFilter',
+  DATE_TIME: 'DateFilter',
+  DATE: 'DateFilter',
+  SELECT: 'SelectFilter',
+  MULTI_SELECT: 'MultiSelectFilter',
+  CURRENCY: 'CurrencyFilter',
+  RAW_JSON: 'RawJsonFilter',
+  UUID: 'UUIDFilter',
+  RELATION: 'UUIDFilter',
+};
+const UNORDERED_TYPES = new Set<FieldType>(['MULTI_SELECT', 'RAW_JSON']);
+
+function filterTypeDefsFor(object: ObjectSpec): string {
+  const fields = filterDescriptors(object);
+  const { typeName: type } = object;
+  return /* GraphQL */ `
+    "Twenty's list filter: conditions on fields, joined with and / or / not."
+    input ${type}FilterInput {
+      and: [${type}FilterInput!]
+      or: [${type}FilterInput!]
+      not: ${type}FilterInput
+      ${fields.map((field) => `${field.name}: ${FILTER_TYPE[field.type]}`).join('\n      ')}
+    }
+    input ${type}OrderByInput {
+      ${fields.filter((field) => !UNORDERED_TYPES.has(field.type)).map((field) => `${field.name}: OrderByDirection`).join('\n      ')}
+    }
+  `;
 }
 
 function typeDefsFor(object: ObjectSpec): string {
   const { typeName: type, typeNamePlural: plural, nameSingular: one, namePlural: many } = object;
-  const fields = object.fields.map((field) => `${field.name}: ${GRAPHQL_TYPE[field.kind]}`).join('\n      ');
+  const fields = (input: boolean) =>
+    object.fields.map((field) => `${describeField(field)}${field.name}: ${fieldType(field, input)}`).join('\n      ');
   return /* GraphQL */ `
     type ${type} {
       id: UUID!
-      ${fields}
+      ${fields(false)}
       createdAt: DateTime!
       updatedAt: DateTime!
       "Set when soft-deleted (delete${type}); cleared by restore${type}."
@@ -32,18 +80,17 @@ function typeDefsFor(object: ObjectSpec): string {
     input ${type}CreateInput {
       "Optional: a UUID chosen by the client."
       id: UUID
-      ${fields}
+      ${fields(true)}
     }
-    input ${type}UpdateInput {
-      ${fields}
-    }
+    ${object.fields.length > 0 ? `input ${type}UpdateInput {\n      ${fields(true)}\n    }` : `"${type} has no fields to update yet." input ${type}UpdateInput { _: Boolean }`}
 
     extend type Query {
       "A ${one}, soft-deleted or not."
       ${one}(id: UUID!): ${type}
-      "${capitalise(many)} oldest first; soft-deleted ones only with includeDeleted."
-      ${many}(first: Int = ${DEFAULT_PAGE_SIZE}, after: String, includeDeleted: Boolean): ${type}Connection!
+      "${capitalise(many)} in orderBy's order, then oldest first; soft-deleted ones only with includeDeleted."
+      ${many}(filter: ${type}FilterInput, orderBy: [${type}OrderByInput!], first: Int = ${DEFAULT_PAGE_SIZE}, after: String, includeDeleted: Boolean): ${type}Connection!
     }
+    ${filterTypeDefsFor(object)}
 
     extend type Mutation {
       create${type}(data: ${type}CreateInput!): ${type}!
@@ -64,7 +111,11 @@ function resolversFor(object: ObjectSpec): { Query: FieldResolvers; Mutation: Fi
   return {
     Query: {
       [name]: (_parent, args: { id: string }, context) => context.services.records.get(context.workspaceId, name, args.id),
-      [object.namePlural]: (_parent, args: { first?: number; after?: string; includeDeleted?: boolean }, context) =>
+      [object.namePlural]: (
+        _parent,
+        args: { filter?: unknown; orderBy?: unknown; first?: number; after?: string; includeDeleted?: boolean },
+        context,
+      ) =>
         context.services.records.list(context.workspaceId, name, args),
     },
     Mutation: {
@@ -84,16 +135,40 @@ function resolversFor(object: ObjectSpec): { Query: FieldResolvers; Mutation: Fi
   };
 }
 
-const perObject = OBJECT_NAMES.map((name) => resolversFor(OBJECTS[name]));
+/**
+ * The record API of the given objects with Twenty's operation names (CONTRACT.md sections 3 and 9): generated
+ * from a workspace's data model, custom objects and custom fields included.
+ */
+export function recordsModule(objects: readonly ObjectSpec[]): GraphQLModule {
+  const perObject = objects.map(resolversFor);
+  return {
+    typeDefs: [
+      /* GraphQL */ `
+      type PageInfo { hasNextPage: Boolean! endCursor: String }
+      "A CURRENCY field's value."
+      type Currency { "Millionths of the unit: 12.50 is 12500000." amountMicros: Float currencyCode: String }
+      input CurrencyInput { amountMicros: Float "ISO 4217, e.g. EUR." currencyCode: String }
+      enum FilterIs { NULL NOT_NULL }
+      enum OrderByDirection { AscNullsFirst AscNullsLast DescNullsFirst DescNullsLast }
+      input StringFilter { eq: String neq: String in: [String!] gt: String gte: String lt: String lte: String like: String ilike: String is: FilterIs }
+      input FloatFilter { eq: Float neq: Float in: [Float!] gt: Float gte: Float lt: Float lte: Float is: FilterIs }
+      input BooleanFilter { eq: Boolean neq: Boolean is: FilterIs }
+      "Instants in ISO 8601 (a DATE is its day's midnight UTC)."
+      input DateFilter { eq: String neq: String in: [String!] gt: String gte: String lt: String lte: String is: FilterIs }
+      input SelectFilter { eq: String neq: String in: [String!] is: FilterIs }
+      input MultiSelectFilter { containsAny: [String!] is: FilterIs }
+      input CurrencyFilter { amountMicros: FloatFilter currencyCode: StringFilter }
+      input RawJsonFilter { is: FilterIs }
+      input UUIDFilter { eq: UUID neq: UUID in: [UUID!] is: FilterIs }
+      `,
+      ...objects.map(typeDefsFor),
+    ].join('\n'),
+    resolvers: {
+      Query: Object.assign({}, ...perObject.map((resolvers) => resolvers.Query)),
+      Mutation: Object.assign({}, ...perObject.map((resolvers) => resolvers.Mutation)),
+    },
+  };
+}
 
-/** People, companies and opportunities with Twenty's operation names (CONTRACT.md section 3). */
-export const recordsModule: GraphQLModule = {
-  typeDefs: [
-    /* GraphQL */ `type PageInfo { hasNextPage: Boolean! endCursor: String }`,
-    ...OBJECT_NAMES.map((name) => typeDefsFor(OBJECTS[name])),
-  ].join('\n'),
-  resolvers: {
-    Query: Object.assign({}, ...perObject.map((resolvers) => resolvers.Query)),
-    Mutation: Object.assign({}, ...perObject.map((resolvers) => resolvers.Mutation)),
-  },
-};
+/** The standard objects without custom fields: the record API every workspace starts with. */
+export const standardRecordsModule: GraphQLModule = recordsModule(OBJECT_NAMES.map((name) => OBJECTS[name]));

@@ -62,6 +62,7 @@ function literalValue(ast: import('graphql').ValueNode, variables: Record<string
   }
 }
 
+/** Any JSON value (Twenty's `JSON`): settings, default values, options, RAW_JSON fields, webhook filters. */
 export const JSONScalar = new GraphQLScalarType({
   name: 'JSON',
   description: 'Any JSON value.',

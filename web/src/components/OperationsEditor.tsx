@@ -1,6 +1,8 @@
 import { useId } from 'react';
 import { CompactSelect } from './ui.tsx';
 import { ACTION_OPTIONS, newRow, OBJECT_OPTIONS, type OperationRow } from '../operations.ts';
+import { useLoad } from '../hooks.ts';
+import { fetchObjects } from '../queries.ts';
 
 /** Operations as rows of Object × Action; at least one row always remains. */
 export function OperationsEditor({ rows, onChange, error }: {
@@ -9,6 +11,11 @@ export function OperationsEditor({ rows, onChange, error }: {
   error?: string;
 }) {
   const legendId = useId();
+  // The workspace's active objects, custom ones included; the standard ones until they have loaded.
+  const objects = useLoad(fetchObjects, []);
+  const objectOptions = objects.data
+    ? [OBJECT_OPTIONS[0]!, ...objects.data.filter((object) => object.isActive).map((object) => ({ value: object.nameSingular, label: object.labelSingular }))]
+    : OBJECT_OPTIONS;
   const errorId = `${legendId}-error`;
   const update = (key: number, patch: Partial<OperationRow>) =>
     onChange(rows.map((row) => (row.key === key ? { ...row, ...patch } : row)));
@@ -28,7 +35,7 @@ export function OperationsEditor({ rows, onChange, error }: {
               label={`Object ${index + 1}`}
               value={row.object}
               onChange={(object) => update(row.key, { object })}
-              options={withCurrent(OBJECT_OPTIONS, row.object)}
+              options={withCurrent(objectOptions, row.object)}
             />
             <CompactSelect
               label={`Action ${index + 1}`}
