@@ -1,3 +1,4 @@
+import type { RootOperationNode } from 'kysely';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -39,13 +40,13 @@ export interface TestAppOptions {
   env?: Record<string, string>;
   config?: Partial<Config>;
   /** Sees every statement the server runs (counting them, say); the test database itself is left as it is. */
-  onStatement?: () => void;
+  onStatement?: (node: RootOperationNode) => void;
 }
 
-function observedDatabase(database: Database, onStatement: () => void): Database {
+function observedDatabase(database: Database, onStatement: (node: RootOperationNode) => void): Database {
   const db = database.db.withPlugin({
     transformQuery(args) {
-      onStatement();
+      onStatement(args.node);
       return args.node;
     },
     transformResult: async (args) => args.result,
