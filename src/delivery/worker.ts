@@ -229,7 +229,11 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
         clearTimeout(graceTimer);
         // Still running after the grace: cut them; they go back to the queue and will be sent again.
         sender.abortAll();
-        if (slots.total > 0) await allDone;
+        // A cut attempt that still does not end must not hold the stop forever: its lease ends, and with this
+        // worker's heartbeat gone another worker takes it back, so the delivery is sent again, not lost.
+        if (slots.total > 0 && !(await settlesWithin(allDone, graceMs))) {
+          log.error({ stillHeld: slots.total }, 'attempts did not end after being cut; their leases are left to expire');
+        }
       }
       await settler.drain();
       await releaser.drain();
@@ -238,6 +242,15 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
       failures.stop();
     },
   };
+}
+
+/** Whether `promise` settles within `ms`. */
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  const settled = await Promise.race([promise.then(() => true), timedOut]);
+  clearTimeout(timer);
+  return settled;
 }
 
 function leaseOf(delivery: ClaimedDelivery): Lease {

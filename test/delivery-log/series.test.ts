@@ -72,8 +72,10 @@ describe.each(DATABASE_KINDS)('Webhook.series and the list page on %s', (kind) =
     const webhookId = await createWebhook();
     await insertSampleEvents(app.server.database.db, workspaceId, 1);
     const now = Date.now();
-    await addAttempt(webhookId, workspaceId, new Date(now - 10 * 60_000), 200, 100);
-    await addAttempt(webhookId, workspaceId, new Date(now - 10 * 60_000), 500, 300);
+    // At the start of the current hour: in the newest bucket whatever the minute the test runs at.
+    const thisHour = new Date(Math.floor(now / HOUR) * HOUR);
+    await addAttempt(webhookId, workspaceId, thisHour, 200, 100);
+    await addAttempt(webhookId, workspaceId, thisHour, 500, 300);
     await addAttempt(webhookId, workspaceId, new Date(now - 5 * HOUR), null, 50);
     await addAttempt(webhookId, workspaceId, new Date(now - 3 * 24 * HOUR), 204, 20);
     await addAttempt(webhookId, workspaceId, new Date(now - 9 * 24 * HOUR), 200, 10);
