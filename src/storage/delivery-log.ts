@@ -160,19 +160,22 @@ export async function listAttempts(db: Kysely<DB>, deliveryIds: string[]): Promi
     .execute();
 }
 
+/** An event row as EventRow names its fields: read by the delivery log and by replay alike. */
+const EVENT_COLUMNS = [
+  'id',
+  'workspace_id as workspaceId',
+  'operation',
+  'record',
+  'previous_record as previousRecord',
+  'updated_fields as updatedFields',
+  'created_at as createdAt',
+] as const;
+
 export async function findEvents(db: Kysely<DB>, workspaceId: string, eventIds: string[]): Promise<EventRow[]> {
   if (eventIds.length === 0) return [];
   return db
     .selectFrom('events')
-    .select([
-      'id',
-      'workspace_id as workspaceId',
-      'operation',
-      'record',
-      'previous_record as previousRecord',
-      'updated_fields as updatedFields',
-      'created_at as createdAt',
-    ])
+    .select(EVENT_COLUMNS)
     .where('workspace_id', '=', workspaceId)
     .where('id', 'in', eventIds)
     .execute();
@@ -318,15 +321,7 @@ export async function listEventsBetween(
 ): Promise<EventRow[]> {
   let select = db
     .selectFrom('events')
-    .select([
-      'id',
-      'workspace_id as workspaceId',
-      'operation',
-      'record',
-      'previous_record as previousRecord',
-      'updated_fields as updatedFields',
-      'created_at as createdAt',
-    ])
+    .select(EVENT_COLUMNS)
     .where('workspace_id', '=', query.workspaceId)
     .where('created_at', '>=', query.since)
     .where('created_at', '<', query.until);
