@@ -32,3 +32,6 @@ export function requireCaller(request: FastifyRequest): Caller {
   if (!caller) throw new SwitchboardError('UNAUTHENTICATED', 'missing API key: send Authorization: Bearer <api key>');
   return caller;
 }
+
+/** Takes one test send from the request's and the workspace's budgets (REST); throws when either is spent. */
+export type TakeTestSend = (request: FastifyRequest) => Promise<void>;

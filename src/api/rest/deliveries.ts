@@ -2,8 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { invalidInput } from '../../domain/errors.ts';
 import { INSTANT_RANGE, parseIsoDateTime } from '../../domain/records.ts';
 import type { DeliveryStatus } from '../../storage/schema.ts';
-import { requireCaller } from '../context.ts';
-import type { TakeTestSend } from './routes.ts';
+import { requireCaller, type TakeTestSend } from '../context.ts';
 import type { Services } from '../../services.ts';
 
 type DeliveryQuery = {

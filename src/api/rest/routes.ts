@@ -1,3 +1,4 @@
+import type { TakeTestSend } from '../context.ts';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { invalidInput } from '../../domain/errors.ts';
 import type { Services } from '../../services.ts';
@@ -17,9 +18,6 @@ async function refuseRepeatedQueryParameters(request: FastifyRequest): Promise<v
 }
 
 /** Mounts every REST resource under /rest (CONTRACT.md section 7). */
-/** Takes one test send from the request's and the workspace's budgets; throws when either is spent. */
-export type TakeTestSend = (request: FastifyRequest) => Promise<void>;
-
 export async function registerRestRoutes(app: FastifyInstance, services: Services, takeTestSend: TakeTestSend): Promise<void> {
   await app.register(async (rest) => {
     rest.addHook('preHandler', refuseRepeatedQueryParameters);
