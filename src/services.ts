@@ -5,7 +5,7 @@ import type { Database } from './storage/database.ts';
 import type { Metrics } from './observability/metrics.ts';
 import { createWorkspaceService, type WorkspaceService } from './workspaces/api-keys.ts';
 import { createWebhookService, type WebhookService } from './webhooks/service.ts';
-import { createDeliveryLogService, type DeliveryLogService } from './delivery-log/service.ts';
+import { createDeliveryLogService, REPLAY_LIMITS, type DeliveryLogService } from './delivery-log/service.ts';
 import { createTestWebhookSender } from './delivery/test-webhook.ts';
 import { createRecordService, type RecordService } from './records/service.ts';
 import { createMetadataService, type MetadataService } from './metadata/service.ts';
@@ -43,7 +43,7 @@ export function createServices(deps: ServiceDeps): Services {
       logger: deps.logger,
       objectNames: async (workspaceId) => (await metadata.model(workspaceId)).objects.map((object) => object.nameSingular),
     }),
-    deliveryLog: createDeliveryLogService(database.db, clock, createTestWebhookSender(deps.config, clock)),
+    deliveryLog: createDeliveryLogService(database.db, clock, createTestWebhookSender(deps.config, clock), REPLAY_LIMITS, deps.config.retentionMs),
     records: createRecordService(database.db, clock, metadata.model, deps.metrics),
   };
 }

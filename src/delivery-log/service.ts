@@ -43,6 +43,11 @@ export interface WebhookReplay {
   /** The end of the window replayed: the one asked for, or earlier when a bound stopped the call (go on from there). */
   until: Date;
   queued: number;
+  /**
+   * Set when the window starts before the oldest instant retention keeps (now minus SWITCHBOARD_RETENTION): events
+   * written before it were removed and cannot be replayed. Null when the whole window is kept.
+   */
+  retainedSince: Date | null;
 }
 
 export type SeriesWindow = 'DAY' | 'WEEK';
@@ -125,6 +130,8 @@ export function createDeliveryLogService(
   clock: Clock,
   testSender: TestWebhookSender,
   replayLimits: ReplayLimits = REPLAY_LIMITS,
+  /** How long events are kept (config.retentionMs); replay answers say when a window reaches past it. */
+  retentionMs: number | null = null,
 ): DeliveryLogService {
   async function requireWebhook(workspaceId: string, webhookId: string): Promise<WebhookRow> {
     // An id that is not a UUID names nothing; PostgreSQL would refuse the cast with an error (a 500).
@@ -267,7 +274,8 @@ export function createDeliveryLogService(
         if (batch.length < replayLimits.batch) break;
         after = batch[batch.length - 1];
       }
-      return { webhookId: webhook.id, since, until: reached, queued };
+      const horizon = retentionMs === null ? null : new Date(now.getTime() - retentionMs);
+      return { webhookId: webhook.id, since, until: reached, queued, retainedSince: horizon && since < horizon ? horizon : null };
     },
 
     async stats(workspaceId, webhookId) {

@@ -111,6 +111,29 @@ describe.each(DATABASE_KINDS)('replayWebhookEvents on %s', (kind) => {
     expect(await db().selectFrom('deliveries').select('id').where('webhook_id', '=', id).execute()).toHaveLength(0);
   });
 
+  it('states the oldest instant retention keeps when the window reaches past it (GraphQL and REST), and null otherwise', async () => {
+    const receiver = await startReceiver();
+    receivers.push(receiver);
+    const created = await app.graphql(CREATE, { input: { targetUrl: `${receiver.url}/kept`, operations: ['person.created'] } });
+    const id = created.data.createWebhook.id;
+    const retentionMs = loadConfig({}).retentionMs;
+    const longAgo = new Date(Date.now() - retentionMs - 86_400_000).toISOString();
+    const before = Date.now();
+    const past = await app.graphql(`mutation ($id: UUID!, $since: DateTime!) { replayWebhookEvents(id: $id, since: $since) { queued retainedSince } }`, { id, since: longAgo });
+    expect(past.errors).toBeUndefined();
+    const horizon = Date.parse(past.data.replayWebhookEvents.retainedSince);
+    expect(horizon).toBeGreaterThanOrEqual(before - retentionMs);
+    expect(horizon).toBeLessThanOrEqual(Date.now() - retentionMs);
+    const rest = await app.rest('POST', `/rest/webhooks/${id}/replay`, { since: longAgo });
+    expect(Date.parse(rest.body.data.replayWebhookEvents.retainedSince)).toBeGreaterThanOrEqual(horizon);
+    const recent = await app.graphql(`mutation ($id: UUID!, $since: DateTime!) { replayWebhookEvents(id: $id, since: $since) { retainedSince } }`, {
+      id,
+      since: new Date(Date.now() - 60_000).toISOString(),
+    });
+    expect(recent.data.replayWebhookEvents.retainedSince).toBeNull();
+    expect((await app.rest('POST', `/rest/webhooks/${id}/replay`, { since: new Date(Date.now() - 60_000).toISOString() })).body.data.replayWebhookEvents.retainedSince).toBeNull();
+  });
+
   it('stops at its bounds on an instant boundary, and a second call from there covers the rest exactly once', async () => {
     const workspaceId = app.server.bootstrap.workspaceId;
     const base = Date.now() - 10_000;

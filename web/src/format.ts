@@ -40,3 +40,18 @@ export function formatRelative(value: string | null | undefined, now: number = D
   }
   return seconds < 0 ? '1 min ago' : 'in 1 min';
 }
+
+/** A datetime-local value (the browser's zone) as an ISO instant, or '' when empty or invalid. */
+export function localToIso(value: string): string {
+  if (!value) return '';
+  const date = new Date(value);
+  return Number.isNaN(date.getTime()) ? '' : date.toISOString();
+}
+
+/** An instant as a datetime-local value in the browser's zone, to the second. */
+export function isoToLocal(value: string | number | Date): string {
+  const date = new Date(value);
+  if (Number.isNaN(date.getTime())) return '';
+  const pad = (part: number) => String(part).padStart(2, '0');
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}`;
+}

@@ -2,6 +2,7 @@ import { graphql } from './api.ts';
 
 export type WebhookStatus = 'ACTIVE' | 'DISABLED';
 export type DeliveryStatus = 'PENDING' | 'SUCCEEDED' | 'FAILED';
+export type WebhookOrdering = 'NONE' | 'PER_RECORD';
 
 export interface HttpHeader {
   name: string;
@@ -28,6 +29,8 @@ export interface Delivery {
   sending: boolean;
   nextAttemptAt: string | null;
   lastAttemptAt: string | null;
+  /** PER_RECORD ordering: the earlier delivery of the same record this PENDING one waits for. */
+  heldBehind: string | null;
   createdAt: string;
   payload: string | null;
   attempts: Attempt[];
@@ -69,6 +72,11 @@ export interface Webhook {
   targetUrl: string;
   operations: string[];
   description: string | null;
+  /** A record filter (the records API's list filter grammar); null sends every matching event. */
+  filter: unknown;
+  /** For updated events: only those changing one of these fields (null: any change). */
+  fields: string[] | null;
+  ordering: WebhookOrdering;
   status: WebhookStatus;
   /** Why it is DISABLED: GONE_410, FAILING_5_DAYS or BY_USER (null while active). */
   disabledReason?: string | null;
@@ -94,30 +102,80 @@ export interface TestAttempt extends Attempt {
   payload: string;
 }
 
-const WEBHOOK_FIELDS = 'id targetUrl operations description status disabledReason disabledAt createdAt updatedAt';
+const WEBHOOK_FIELDS = 'id targetUrl operations description filter fields ordering status disabledReason disabledAt createdAt updatedAt';
 const LAST_DELIVERY = 'lastDelivery { id status operation lastAttemptAt createdAt attempts { number statusCode error } }';
 const RECENT = 'recent: series(window: DAY, first: 24) { stats { sent successRate } points { start succeeded failed } }';
 const STATS_FIELDS = 'sent succeeded failed successRate p50LatencyMs p95LatencyMs';
 const ATTEMPT_FIELDS = 'number startedAt durationMs statusCode responseBody error requestHeaders { name value }';
-const DELIVERY_FIELDS = `id eventId operation status sending attemptCount nextAttemptAt lastAttemptAt createdAt payload attempts { ${ATTEMPT_FIELDS} }`;
+const DELIVERY_FIELDS = `id eventId operation status sending attemptCount nextAttemptAt lastAttemptAt heldBehind createdAt payload attempts { ${ATTEMPT_FIELDS} }`;
 
 export async function fetchWorkspace(apiKey?: string): Promise<{ id: string; name: string }> {
   const data = await graphql<{ currentWorkspace: { id: string; name: string } }>('{ currentWorkspace { id name } }', {}, apiKey);
   return data.currentWorkspace;
 }
 
+export type FieldType =
+  | 'TEXT'
+  | 'NUMBER'
+  | 'BOOLEAN'
+  | 'DATE_TIME'
+  | 'DATE'
+  | 'SELECT'
+  | 'MULTI_SELECT'
+  | 'CURRENCY'
+  | 'RAW_JSON'
+  | 'UUID'
+  | 'RELATION';
+
+export interface FieldSummary {
+  /** The name a record (and a filter, and updatedFields) uses: a relation's is `{name}Id`, the id it holds. */
+  name: string;
+  label: string;
+  type: FieldType;
+  /** SELECT and MULTI_SELECT: the allowed values. */
+  options: Array<{ value: string; label: string }> | null;
+}
+
 export interface ObjectSummary {
   nameSingular: string;
   labelSingular: string;
   isActive: boolean;
+  /** Its active fields, custom ones included. */
+  fields: FieldSummary[];
 }
 
-/** The workspace's objects (standard and custom), for the webhook form's object picker. */
+interface FieldNode {
+  name: string;
+  label: string;
+  type: FieldType;
+  options: Array<{ value: string; label: string }> | null;
+  isActive: boolean;
+}
+
+/** The workspace's objects (standard and custom) with their active fields, for the webhook form's pickers. */
 export async function fetchObjects(): Promise<ObjectSummary[]> {
-  const data = await graphql<{ objects: { edges: Array<{ node: ObjectSummary }> } }>(
-    '{ objects(paging: { first: 1000 }) { edges { node { nameSingular labelSingular isActive } } } }',
+  const data = await graphql<{
+    objects: { edges: Array<{ node: Omit<ObjectSummary, 'fields'> & { fields: { edges: Array<{ node: FieldNode }> } } }> };
+  }>(
+    `{ objects(paging: { first: 1000 }) { edges { node {
+      nameSingular labelSingular isActive
+      fields(paging: { first: 1000 }) { edges { node { name label type options isActive } } }
+    } } } }`,
   );
-  return data.objects.edges.map((edge) => edge.node);
+  return data.objects.edges.map(({ node }) => ({
+    nameSingular: node.nameSingular,
+    labelSingular: node.labelSingular,
+    isActive: node.isActive,
+    fields: node.fields.edges
+      .map((edge) => edge.node)
+      .filter((field) => field.isActive)
+      .map((field) => ({
+        name: field.type === 'RELATION' ? `${field.name}Id` : field.name,
+        label: field.label,
+        type: field.type,
+        options: Array.isArray(field.options) ? field.options.map((option) => ({ value: option.value, label: option.label ?? option.value })) : null,
+      })),
+  }));
 }
 
 export async function fetchWebhooks(): Promise<Webhook[]> {
@@ -145,7 +203,17 @@ export async function fetchWebhookOverview(id: string): Promise<WebhookOverview 
   return data.webhook;
 }
 
-export async function createWebhook(input: { targetUrl: string; description: string; operations: string[] }): Promise<Webhook & { secret: string }> {
+/** What the webhook form edits. */
+export interface WebhookSettings {
+  targetUrl: string;
+  description: string;
+  operations: string[];
+  filter: unknown;
+  fields: string[] | null;
+  ordering: WebhookOrdering;
+}
+
+export async function createWebhook(input: WebhookSettings): Promise<Webhook & { secret: string }> {
   const data = await graphql<{ createWebhook: Webhook & { secret: string } }>(
     `mutation CreateWebhook($input: CreateWebhookInput!) { createWebhook(input: $input) { ${WEBHOOK_FIELDS} secret } }`,
     { input: { ...input, description: input.description || null } },
@@ -158,6 +226,9 @@ export async function updateWebhook(input: {
   targetUrl?: string;
   description?: string;
   operations?: string[];
+  filter?: unknown;
+  fields?: string[] | null;
+  ordering?: WebhookOrdering;
   status?: WebhookStatus;
 }): Promise<Webhook> {
   const data = await graphql<{ updateWebhook: Webhook }>(
@@ -229,12 +300,36 @@ export async function fetchDeliveries(webhookId: string, options: DeliveryFilter
   };
 }
 
+export async function fetchDelivery(id: string): Promise<Delivery | null> {
+  const data = await graphql<{ webhookDelivery: Delivery | null }>(`query Delivery($id: UUID!) { webhookDelivery(id: $id) { ${DELIVERY_FIELDS} } }`, { id });
+  return data.webhookDelivery;
+}
+
 export async function redeliver(deliveryId: string): Promise<Delivery> {
   const data = await graphql<{ redeliver: Delivery }>(
     `mutation Redeliver($deliveryId: UUID!) { redeliver(deliveryId: $deliveryId) { ${DELIVERY_FIELDS} } }`,
     { deliveryId },
   );
   return data.redeliver;
+}
+
+export interface ReplayResult {
+  queued: number;
+  since: string;
+  /** Where the replay stopped: the asked end, or earlier when a bound stopped it (replay again from there). */
+  until: string;
+  /** Set when the window started before the oldest events kept: older ones were removed by retention. */
+  retainedSince: string | null;
+}
+
+export async function replayWebhookEvents(id: string, since: string, until: string | null): Promise<ReplayResult> {
+  const data = await graphql<{ replayWebhookEvents: ReplayResult }>(
+    `mutation Replay($id: UUID!, $since: DateTime!, $until: DateTime) {
+      replayWebhookEvents(id: $id, since: $since, until: $until) { queued since until retainedSince }
+    }`,
+    { id, since, until },
+  );
+  return data.replayWebhookEvents;
 }
 
 export async function sendTestWebhook(id: string, operation: string | null): Promise<TestAttempt> {

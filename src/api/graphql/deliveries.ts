@@ -106,6 +106,8 @@ export const deliveriesModule: GraphQLModule = {
       until: DateTime!
       "How many deliveries were queued."
       queued: Int!
+      "Set when since is earlier than the oldest events kept (now minus SWITCHBOARD_RETENTION): older events were removed and are not replayed."
+      retainedSince: DateTime
     }
 
     type RecoverWebhookResult {

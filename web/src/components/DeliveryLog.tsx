@@ -1,9 +1,10 @@
 import { useState, type FormEvent } from 'react';
 import { errorMessage } from '../api.ts';
-import { formatDateTime, formatDuration, prettyJson } from '../format.ts';
+import { formatDateTime, formatDuration, localToIso, prettyJson } from '../format.ts';
 import { useInterval, useLoad } from '../hooks.ts';
 import {
   fetchDeliveries,
+  fetchDelivery,
   redeliver,
   type Attempt,
   type Delivery,
@@ -12,17 +13,10 @@ import {
   type HttpHeader,
 } from '../queries.ts';
 import { DeliveryStatusBadge, StatusCodeBadge } from './badges.tsx';
-import { CompactSelect, ErrorNotice, RelativeTime, Section, Spinner, TextField } from './ui.tsx';
+import { Badge, CompactSelect, ErrorNotice, RelativeTime, Section, Spinner, TextField } from './ui.tsx';
 
 type SearchFields = Required<Omit<DeliveryFilters, 'status'>>;
 const NO_SEARCH: SearchFields = { operation: '', recordId: '', eventId: '', createdAfter: '', createdBefore: '' };
-
-/** A datetime-local value (the browser's zone) as an ISO instant, or '' when empty or invalid. */
-function localToIso(value: string): string {
-  if (!value) return '';
-  const date = new Date(value);
-  return Number.isNaN(date.getTime()) ? '' : date.toISOString();
-}
 
 const PAGE_SIZE = 20;
 
@@ -189,6 +183,8 @@ function DeliveryItem({ delivery, onResent }: { delivery: Delivery; onResent: (d
   const attempts = [...delivery.attempts].sort((a, b) => b.number - a.number);
   const latest = attempts[0];
   const detailsId = `delivery-${delivery.id}`;
+  // PER_RECORD ordering: waiting for an earlier delivery of its record to settle (not sending, not a retry wait).
+  const held = delivery.status === 'PENDING' && !delivery.sending && delivery.heldBehind !== null;
 
   const resend = async () => {
     setResending(true);
@@ -203,7 +199,7 @@ function DeliveryItem({ delivery, onResent }: { delivery: Delivery; onResent: (d
   };
 
   return (
-    <li className="delivery" data-delivery-id={delivery.id} data-status={delivery.status}>
+    <li className="delivery" data-delivery-id={delivery.id} data-status={delivery.status} data-held={held || undefined}>
       <div className="delivery-summary">
         <button type="button" className="delivery-toggle" aria-expanded={open} aria-controls={detailsId} onClick={() => setOpen(!open)}>
           <span className="caret" aria-hidden="true">
@@ -215,7 +211,15 @@ function DeliveryItem({ delivery, onResent }: { delivery: Delivery; onResent: (d
           </span>
         </button>
         <div className="delivery-badges">
-          {delivery.sending ? <span className="badge badge-amber">Sending</span> : <DeliveryStatusBadge status={delivery.status} />}
+          {delivery.sending ? (
+            <span className="badge badge-amber">Sending</span>
+          ) : held ? (
+            <span title="Waiting behind an earlier delivery of the same record">
+              <Badge tone="blue">Held</Badge>
+            </span>
+          ) : (
+            <DeliveryStatusBadge status={delivery.status} />
+          )}
           {latest && <StatusCodeBadge statusCode={latest.statusCode} error={latest.error} />}
           <span className="muted small">
             {delivery.attemptCount} {delivery.attemptCount === 1 ? 'attempt' : 'attempts'}
@@ -244,7 +248,15 @@ function DeliveryItem({ delivery, onResent }: { delivery: Delivery; onResent: (d
                   <dd>Sending: an attempt is under way.</dd>
                 </>
               )}
-              {delivery.status === 'PENDING' && !delivery.sending && (
+              {held && (
+                <>
+                  <dt>Held</dt>
+                  <dd>
+                    <HeldBehind deliveryId={delivery.heldBehind!} />
+                  </dd>
+                </>
+              )}
+              {delivery.status === 'PENDING' && !delivery.sending && !held && (
                 <>
                   <dt>Next attempt</dt>
                   <dd>
@@ -269,6 +281,69 @@ function DeliveryItem({ delivery, onResent }: { delivery: Delivery; onResent: (d
         )}
       </div>
     </li>
+  );
+}
+
+/** The delivery a held one waits for, shown on demand (it may be on another page of the log). */
+function HeldBehind({ deliveryId }: { deliveryId: string }) {
+  const [open, setOpen] = useState(false);
+  const [state, setState] = useState<{ delivery?: Delivery | null; error?: string; loading?: boolean }>({});
+  const regionId = `held-behind-${deliveryId}`;
+  const toggle = async () => {
+    const next = !open;
+    setOpen(next);
+    if (!next) return;
+    setState({ loading: true });
+    try {
+      setState({ delivery: await fetchDelivery(deliveryId) });
+    } catch (error) {
+      setState({ error: errorMessage(error) });
+    }
+  };
+  const holder = state.delivery;
+  const last = holder ? [...holder.attempts].sort((a, b) => b.number - a.number)[0] : undefined;
+  return (
+    <>
+      <p>
+        Waiting behind delivery <code>{deliveryId}</code> of the same record (per-record ordering): it is sent once that one succeeds or
+        finally fails.
+      </p>
+      <button type="button" className="button button-small" aria-expanded={open} aria-controls={regionId} onClick={() => void toggle()}>
+        {open ? 'Hide the delivery it waits for' : 'Show the delivery it waits for'}
+      </button>
+      <div id={regionId} className="held-behind" hidden={!open}>
+        {open && state.loading && <Spinner label="Loading delivery…" />}
+        {open && state.error && <ErrorNotice message={state.error} />}
+        {open && holder === null && <p className="muted">It is no longer in the log.</p>}
+        {open && holder && (
+          <dl className="facts" data-testid="held-behind">
+            <dt>Event</dt>
+            <dd>
+              <code>{holder.operation}</code> · <RelativeTime value={holder.createdAt} />
+            </dd>
+            <dt>Status</dt>
+            <dd>
+              {holder.sending ? <Badge tone="amber">Sending</Badge> : <DeliveryStatusBadge status={holder.status} />}{' '}
+              {holder.attemptCount} {holder.attemptCount === 1 ? 'attempt' : 'attempts'}
+              {last && (
+                <>
+                  {' '}
+                  · last <StatusCodeBadge statusCode={last.statusCode} error={last.error} />
+                </>
+              )}
+            </dd>
+            {holder.status === 'PENDING' && !holder.sending && (
+              <>
+                <dt>Next attempt</dt>
+                <dd>
+                  <RelativeTime value={holder.nextAttemptAt} />
+                </dd>
+              </>
+            )}
+          </dl>
+        )}
+      </div>
+    </>
   );
 }
 

@@ -1,20 +1,19 @@
 import { useId } from 'react';
 import { CompactSelect } from './ui.tsx';
 import { ACTION_OPTIONS, newRow, OBJECT_OPTIONS, type OperationRow } from '../operations.ts';
-import { useLoad } from '../hooks.ts';
-import { fetchObjects } from '../queries.ts';
+import type { ObjectSummary } from '../queries.ts';
 
 /** Operations as rows of Object × Action; at least one row always remains. */
-export function OperationsEditor({ rows, onChange, error }: {
+export function OperationsEditor({ rows, onChange, error, objects }: {
   rows: OperationRow[];
   onChange: (rows: OperationRow[]) => void;
   error?: string;
+  /** The workspace's objects, custom ones included; the standard ones are offered until they have loaded. */
+  objects: readonly ObjectSummary[] | undefined;
 }) {
   const legendId = useId();
-  // The workspace's active objects, custom ones included; the standard ones until they have loaded.
-  const objects = useLoad(fetchObjects, []);
-  const objectOptions = objects.data
-    ? [OBJECT_OPTIONS[0]!, ...objects.data.filter((object) => object.isActive).map((object) => ({ value: object.nameSingular, label: object.labelSingular }))]
+  const objectOptions = objects
+    ? [OBJECT_OPTIONS[0]!, ...objects.filter((object) => object.isActive).map((object) => ({ value: object.nameSingular, label: object.labelSingular }))]
     : OBJECT_OPTIONS;
   const errorId = `${legendId}-error`;
   const update = (key: number, patch: Partial<OperationRow>) =>

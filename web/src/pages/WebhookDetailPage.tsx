@@ -3,6 +3,7 @@ import { errorMessage } from '../api.ts';
 import { WebhookStatusBadge } from '../components/badges.tsx';
 import { AttemptView, DeliveryLog } from '../components/DeliveryLog.tsx';
 import { AttemptsChart, StatsTiles } from '../components/charts.tsx';
+import { ReplayPanel } from '../components/ReplayPanel.tsx';
 import { WebhookForm } from '../components/WebhookForm.tsx';
 import { CompactSelect, ConfirmDialog, ErrorNotice, OneTimeSecret, Section, Spinner } from '../components/ui.tsx';
 import { formatDateTime, prettyJson } from '../format.ts';
@@ -91,6 +92,7 @@ export function WebhookDetailPage({ id }: { id: string }) {
       {tab === 'Deliveries' && (
         <div role="tabpanel" id="panel-Deliveries" aria-labelledby="tab-Deliveries">
           <DeliveryLog webhookId={current.id} refreshToken={logVersion} />
+          <ReplayPanel webhook={current} onQueued={() => setLogVersion((version) => version + 1)} />
         </div>
       )}
       {tab === 'Settings' && (
@@ -98,7 +100,14 @@ export function WebhookDetailPage({ id }: { id: string }) {
       <Section title="Settings" description="Where events go and which ones.">
         <WebhookForm
           key={`${current.id}-${formVersion}`}
-          initial={{ targetUrl: current.targetUrl, description: current.description ?? '', operations: current.operations }}
+          initial={{
+            targetUrl: current.targetUrl,
+            description: current.description ?? '',
+            operations: current.operations,
+            filter: current.filter ?? null,
+            fields: current.fields ?? null,
+            ordering: current.ordering ?? 'NONE',
+          }}
           submitLabel="Save changes"
           onSubmit={async (values) => {
             const updated = await updateWebhook({ id: current.id, ...values });

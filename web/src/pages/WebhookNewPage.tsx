@@ -41,7 +41,7 @@ export function WebhookNewPage() {
       </header>
       <div className="card">
         <WebhookForm
-          initial={{ targetUrl: '', description: '', operations: ['*.*'] }}
+          initial={{ targetUrl: '', description: '', operations: ['*.*'], filter: null, fields: null, ordering: 'NONE' }}
           submitLabel="Create webhook"
           onSubmit={async (values) => {
             const webhook = await createWebhook(values);
