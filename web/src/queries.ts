@@ -145,30 +145,42 @@ export interface ObjectSummary {
 }
 
 interface FieldNode {
+  objectMetadataId: string;
   name: string;
   label: string;
   type: FieldType;
-  options: Array<{ value: string; label: string }> | null;
+  options: Array<{ value: string; label?: string }> | null;
   isActive: boolean;
 }
 
-/** The workspace's objects (standard and custom) with their active fields, for the webhook form's pickers. */
+type FieldPage = { edges: Array<{ node: FieldNode }>; pageInfo: { hasNextPage: boolean; endCursor: string | null } };
+
+const FIELD_PAGE = 'edges { node { objectMetadataId name label type options isActive } } pageInfo { hasNextPage endCursor }';
+
+/**
+ * The workspace's objects (standard and custom) with their active fields, for the webhook form's pickers. Fields
+ * come from the top-level list, page by page: asking for them inside each object would multiply the query's cost
+ * by the objects' page size, past the GraphQL cost limit.
+ */
 export async function fetchObjects(): Promise<ObjectSummary[]> {
-  const data = await graphql<{
-    objects: { edges: Array<{ node: Omit<ObjectSummary, 'fields'> & { fields: { edges: Array<{ node: FieldNode }> } } }> };
-  }>(
-    `{ objects(paging: { first: 1000 }) { edges { node {
-      nameSingular labelSingular isActive
-      fields(paging: { first: 1000 }) { edges { node { name label type options isActive } } }
-    } } } }`,
+  const data = await graphql<{ objects: { edges: Array<{ node: Omit<ObjectSummary, 'fields'> & { id: string } }> }; fields: FieldPage }>(
+    `{ objects(paging: { first: 1000 }) { edges { node { id nameSingular labelSingular isActive } } }
+       fields(paging: { first: 1000 }) { ${FIELD_PAGE} } }`,
   );
+  const nodes = data.fields.edges.map((edge) => edge.node);
+  for (let page = data.fields.pageInfo; page.hasNextPage && page.endCursor; ) {
+    const next = await graphql<{ fields: FieldPage }>(`query Fields($after: String) { fields(paging: { first: 1000, after: $after }) { ${FIELD_PAGE} } }`, {
+      after: page.endCursor,
+    });
+    nodes.push(...next.fields.edges.map((edge) => edge.node));
+    page = next.fields.pageInfo;
+  }
   return data.objects.edges.map(({ node }) => ({
     nameSingular: node.nameSingular,
     labelSingular: node.labelSingular,
     isActive: node.isActive,
-    fields: node.fields.edges
-      .map((edge) => edge.node)
-      .filter((field) => field.isActive)
+    fields: nodes
+      .filter((field) => field.objectMetadataId === node.id && field.isActive)
       .map((field) => ({
         name: field.type === 'RELATION' ? `${field.name}Id` : field.name,
         label: field.label,
