@@ -11,6 +11,21 @@ export const EVENT_ACTIONS = ['created', 'updated', 'deleted', 'restored', 'dest
 export type EventObject = (typeof EVENT_OBJECTS)[number];
 export type EventAction = (typeof EVENT_ACTIONS)[number];
 
+/**
+ * Switchboard's own events (operational events), written when a webhook is disabled and when a delivery ends
+ * FAILED. A webhook receives them only by naming them in full: no wildcard (`*.*`, `*.failed`, `webhook.*`)
+ * matches them, so a subscription made for record events never starts receiving Switchboard's own.
+ */
+export const OPERATIONAL_OPERATIONS = ['webhook.disabled', 'delivery.failed'] as const;
+export type OperationalOperation = (typeof OPERATIONAL_OPERATIONS)[number];
+type OperationalAction = OperationalOperation extends `${string}.${infer A}` ? A : never;
+
+export function isOperationalOperation(operation: string): operation is OperationalOperation {
+  return (OPERATIONAL_OPERATIONS as readonly string[]).includes(operation);
+}
+
+const OPERATIONAL_HINT = `Switchboard's own events are named in full (${OPERATIONAL_OPERATIONS.join(', ')}): no wildcard matches them`;
+
 export const WILDCARD = '*';
 export const DEFAULT_OPERATIONS: readonly string[] = ['*.*'];
 export const MAX_OPERATIONS = 50;
@@ -18,7 +33,7 @@ export const MAX_OPERATIONS = 50;
 export interface OperationPattern {
   /** A standard or custom object's singular name, or `*`. */
   object: string;
-  action: EventAction | typeof WILDCARD;
+  action: EventAction | typeof WILDCARD | OperationalAction;
 }
 
 /** Which objects an operation may name: the given names, or any object name (events of any workspace). */
@@ -29,14 +44,17 @@ const ACTION_CHOICES = `${EVENT_ACTIONS.join(', ')} or *`;
 
 /** Why `entry` is not an `{object}.{action}` pattern of one of `objects`, or undefined when it is one. */
 export function operationProblem(entry: string, objects: KnownObjects = EVENT_OBJECTS): string | undefined {
+  if (isOperationalOperation(entry)) return undefined;
   const parts = entry.split('.');
   if (parts.length !== 2) return 'expected {object}.{action}, e.g. person.created or company.*';
   const [object, action] = parts;
+  const operational = OPERATIONAL_OPERATIONS.some((name) => name.startsWith(`${object}.`) || name.endsWith(`.${action}`));
   if (object !== WILDCARD && (objects === 'any' ? !OBJECT_NAME.test(object) : !objects.includes(object))) {
-    return objects === 'any' ? 'object must be an object name or *' : `object must be one of ${objects.join(', ')} or *`;
+    const problem = objects === 'any' ? 'object must be an object name or *' : `object must be one of ${objects.join(', ')} or *`;
+    return operational ? `${problem}; ${OPERATIONAL_HINT}` : problem;
   }
   if (action !== WILDCARD && !(EVENT_ACTIONS as readonly string[]).includes(action)) {
-    return `action must be one of ${ACTION_CHOICES}`;
+    return operational ? `action must be one of ${ACTION_CHOICES}; ${OPERATIONAL_HINT}` : `action must be one of ${ACTION_CHOICES}`;
   }
   return undefined;
 }
@@ -61,10 +79,11 @@ export function validateOperations(entries: readonly string[], field = 'operatio
 }
 
 /**
- * The patterns that match an event operation: exact, `{object}.*`, `*.{action}`, `*.*`.
- * The storage index is looked up with exactly these, so a webhook matches when it holds any of them.
+ * The patterns that match an event operation: exact, `{object}.*`, `*.{action}`, `*.*`; for an operational event
+ * its own name only. The storage index is looked up with exactly these, so a webhook matches when it holds any of them.
  */
 export function matchCandidates(operation: string): string[] {
+  if (isOperationalOperation(operation)) return [operation];
   const { object, action } = parseOperation(operation, 'operation', 'any');
   return [`${object}.${action}`, `${object}.*`, `*.${action}`, '*.*'];
 }

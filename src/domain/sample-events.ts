@@ -1,5 +1,6 @@
 import { invalidInput } from './errors.ts';
-import { EVENT_ACTIONS, EVENT_OBJECTS, parseOperation, WILDCARD, type EventAction } from './operations.ts';
+import { deliveryFailedEvent, webhookDisabledEvent } from './operational-events.ts';
+import { EVENT_ACTIONS, EVENT_OBJECTS, isOperationalOperation, parseOperation, WILDCARD, type EventAction } from './operations.ts';
 import type { PayloadEvent } from './payload.ts';
 
 // Realistic records, so a receiver's test run exercises the same fields real events carry.
@@ -39,6 +40,7 @@ export function sampleOperation(requested: string | null | undefined, webhookOpe
 
 /** A sample event of `operation` (e.g. `person.updated`) with a plausible record and previous record. */
 export function sampleEvent(operation: string, ids: { eventId: string; recordId: string; workspaceId: string }, now: Date): PayloadEvent {
+  if (isOperationalOperation(operation)) return sampleOperationalEvent(operation, ids, now);
   const { object, action } = parseOperation(operation, 'operation', 'any') as { object: string; action: EventAction };
   const createdAt = new Date(now.getTime() - 86_400_000).toISOString();
   // A custom object's sample carries its system fields only: its own fields are the workspace's.
@@ -53,4 +55,40 @@ export function sampleEvent(operation: string, ids: { eventId: string; recordId:
     destroyed: { record: base, previousRecord: base, updatedFields: null },
   };
   return { id: ids.eventId, workspaceId: ids.workspaceId, operation, createdAt: now, ...byAction[action] };
+}
+
+/** A sample of Switchboard's own events: about a made-up webhook, or a made-up failed delivery of one. */
+function sampleOperationalEvent(operation: string, ids: { eventId: string; recordId: string; workspaceId: string }, now: Date): PayloadEvent {
+  const webhookId = '00000000-0000-4000-8000-000000000001';
+  const targetUrl = 'https://receiver.example.com/webhooks';
+  const { recordId: _recordId, ...event } =
+    operation === 'webhook.disabled'
+      ? webhookDisabledEvent(ids.eventId, {
+          id: ids.recordId,
+          workspaceId: ids.workspaceId,
+          targetUrl,
+          description: 'CRM sync',
+          operations: ['person.*'],
+          disabledReason: 'GONE_410',
+          disabledAt: now,
+        })
+      : deliveryFailedEvent(
+          ids.eventId,
+          {
+            id: ids.recordId,
+            workspaceId: ids.workspaceId,
+            webhookId,
+            targetUrl,
+            eventId: '00000000-0000-4000-8000-000000000002',
+            operation: 'person.updated',
+            recordId: '00000000-0000-4000-8000-000000000003',
+            attemptCount: 6,
+            lastAttemptAt: now,
+            lastStatusCode: 500,
+            lastError: null,
+            createdAt: new Date(now.getTime() - 86_400_000),
+          },
+          now,
+        );
+  return event;
 }

@@ -1,6 +1,6 @@
 import { invalidInput } from './errors.ts';
 import type { FieldDescriptor, FieldType } from './field-types.ts';
-import { EVENT_OBJECTS, parseOperation, type EventObject } from './operations.ts';
+import { EVENT_OBJECTS, isOperationalOperation, parseOperation, type EventObject } from './operations.ts';
 import { evaluateRecordFilter, parseRecordFilter, SYSTEM_FIELD_DESCRIPTORS, type RecordFilter } from './record-filter.ts';
 import { OBJECTS, type FieldKind } from './records.ts';
 
@@ -121,8 +121,12 @@ export function passesFields(fields: readonly string[] | null, event: Pick<Scree
   return (event.updatedFields ?? []).some((name) => fields.includes(name));
 }
 
-/** Whether an event passes a webhook's screen (its operations are matched elsewhere). */
+/**
+ * Whether an event passes a webhook's screen (its operations are matched elsewhere). A screen is about records:
+ * Switchboard's own events (webhook.disabled, delivery.failed), which a webhook gets only by naming them, pass it.
+ */
 export function passesScreen(screen: StoredScreen, event: ScreenedEvent): boolean {
+  if (isOperationalOperation(event.operation)) return true;
   if (!passesFields(screen.fields, event)) return false;
   if (screen.filterJson === null) return true;
   const filter = storedFilter(screen.filterJson);
@@ -131,5 +135,6 @@ export function passesScreen(screen: StoredScreen, event: ScreenedEvent): boolea
 
 /** Whether a webhook with this screen needs an event of `operation` screened at all (else it is delivered as matched). */
 export function screensOperation(screen: StoredScreen, operation: string): boolean {
+  if (isOperationalOperation(operation)) return false;
   return screen.filterJson !== null || (screen.fields !== null && operation.endsWith('.updated'));
 }

@@ -147,47 +147,48 @@ export interface WebhookChanges {
   resetFailingSinceIfDisabled?: boolean;
 }
 
-/** Updates a live webhook of the workspace (and its matching index, in the same transaction); undefined when none. */
-export async function updateWebhook(
-  db: Kysely<DB>,
+/**
+ * Updates a live webhook of the workspace and its matching index, inside the caller's transaction `trx` (see
+ * updateWebhookAnnounced, which adds the webhook.disabled event); undefined when there is none.
+ */
+export async function updateWebhookIn(
+  trx: Kysely<DB>,
   workspaceId: string,
   id: string,
   changes: WebhookChanges,
   at: Date,
 ): Promise<WebhookRow | undefined> {
-  return db.transaction().execute(async (trx) => {
-    const updated = await trx
-      .updateTable('webhooks')
-      .set({
-        updated_at: at,
-        ...(changes.targetUrl !== undefined ? { target_url: changes.targetUrl } : {}),
-        ...(changes.operations !== undefined ? { operations: changes.operations } : {}),
-        ...(changes.description !== undefined ? { description: changes.description } : {}),
-        ...(changes.status !== undefined ? { status: changes.status } : {}),
-        // Disabling keeps the reason of a webhook already disabled (a 410 stays a 410); enabling clears it.
-        ...(changes.status === 'DISABLED'
-          ? {
-              disabled_reason: sql<WebhookDisabledReason | null>`CASE WHEN status = 'ACTIVE' THEN 'BY_USER' ELSE disabled_reason END`,
-              disabled_at: sql<Date | null>`CASE WHEN status = 'ACTIVE' THEN ${at.toISOString()}::timestamptz ELSE disabled_at END`,
-            }
-          : {}),
-        ...(changes.status === 'ACTIVE' ? { disabled_reason: null, disabled_at: null } : {}),
-        ...(changes.filter !== undefined ? { filter: changes.filter === null ? null : JSON.stringify(changes.filter) } : {}),
-        ...(changes.fields !== undefined ? { fields: changes.fields } : {}),
-        ...(changes.ordering !== undefined ? { ordering: changes.ordering } : {}),
-        ...(changes.secret !== undefined ? { secret: changes.secret, previous_secret: null, previous_secret_expires_at: null } : {}),
-        ...(changes.resetFailingSinceIfDisabled
-          ? { failing_since: sql<Date | null>`CASE WHEN status = 'DISABLED' THEN NULL ELSE failing_since END` }
-          : {}),
-      })
-      .where('workspace_id', '=', workspaceId)
-      .where('id', '=', id)
-      .where('deleted_at', 'is', null)
-      .returning(webhookColumns)
-      .executeTakeFirst();
-    if (updated && changes.operations !== undefined) await writeOperationIndex(trx, id, workspaceId, changes.operations);
-    return updated;
-  });
+  const updated = await trx
+    .updateTable('webhooks')
+    .set({
+      updated_at: at,
+      ...(changes.targetUrl !== undefined ? { target_url: changes.targetUrl } : {}),
+      ...(changes.operations !== undefined ? { operations: changes.operations } : {}),
+      ...(changes.description !== undefined ? { description: changes.description } : {}),
+      ...(changes.status !== undefined ? { status: changes.status } : {}),
+      // Disabling keeps the reason of a webhook already disabled (a 410 stays a 410); enabling clears it.
+      ...(changes.status === 'DISABLED'
+        ? {
+            disabled_reason: sql<WebhookDisabledReason | null>`CASE WHEN status = 'ACTIVE' THEN 'BY_USER' ELSE disabled_reason END`,
+            disabled_at: sql<Date | null>`CASE WHEN status = 'ACTIVE' THEN ${at.toISOString()}::timestamptz ELSE disabled_at END`,
+          }
+        : {}),
+      ...(changes.status === 'ACTIVE' ? { disabled_reason: null, disabled_at: null } : {}),
+      ...(changes.filter !== undefined ? { filter: changes.filter === null ? null : JSON.stringify(changes.filter) } : {}),
+      ...(changes.fields !== undefined ? { fields: changes.fields } : {}),
+      ...(changes.ordering !== undefined ? { ordering: changes.ordering } : {}),
+      ...(changes.secret !== undefined ? { secret: changes.secret, previous_secret: null, previous_secret_expires_at: null } : {}),
+      ...(changes.resetFailingSinceIfDisabled
+        ? { failing_since: sql<Date | null>`CASE WHEN status = 'DISABLED' THEN NULL ELSE failing_since END` }
+        : {}),
+    })
+    .where('workspace_id', '=', workspaceId)
+    .where('id', '=', id)
+    .where('deleted_at', 'is', null)
+    .returning(webhookColumns)
+    .executeTakeFirst();
+  if (updated && changes.operations !== undefined) await writeOperationIndex(trx, id, workspaceId, changes.operations);
+  return updated;
 }
 
 /** Soft-deletes a live webhook of the workspace; the fan-out skips it from this commit on. */
@@ -221,25 +222,6 @@ export async function rotateWebhookSecret(
     }))
     .where('workspace_id', '=', workspaceId)
     .where('id', '=', id)
-    .where('deleted_at', 'is', null)
-    .returning(webhookColumns)
-    .executeTakeFirst();
-}
-
-/** Sets an ACTIVE live webhook to DISABLED; undefined when it was not active (already disabled, deleted or absent). */
-export async function disableWebhook(
-  db: Kysely<DB>,
-  workspaceId: string,
-  id: string,
-  reason: WebhookDisabledReason,
-  at: Date,
-): Promise<WebhookRow | undefined> {
-  return db
-    .updateTable('webhooks')
-    .set({ status: 'DISABLED', disabled_reason: reason, disabled_at: at, updated_at: at })
-    .where('workspace_id', '=', workspaceId)
-    .where('id', '=', id)
-    .where('status', '=', 'ACTIVE')
     .where('deleted_at', 'is', null)
     .returning(webhookColumns)
     .executeTakeFirst();

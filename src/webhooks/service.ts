@@ -9,6 +9,7 @@ import { DEFAULT_OPERATIONS, EVENT_OBJECTS, validateOperations } from '../domain
 import { normaliseTargetUrl, type TargetUrlRules } from '../domain/target-url.ts';
 import { validateWebhookFields, validateWebhookFilter } from '../domain/webhook-screen.ts';
 import type { DB, WebhookDisabledReason, WebhookOrdering, WebhookStatus } from '../storage/schema.ts';
+import { disableWebhooksAnnounced, updateWebhookAnnounced } from '../storage/operational-events.ts';
 import * as store from '../storage/webhooks.ts';
 import { createSecretBox, type SecretBox } from './secret-box.ts';
 import {
@@ -95,7 +96,8 @@ export interface WebhookService {
   /** A new generated secret; the previous one keeps signing for ROTATION_GRACE_PERIOD_MS. */
   rotateSecret(workspaceId: string, id: string): Promise<Webhook>;
   /**
-   * For the delivery engine (410 Gone, auto-disable): sets an ACTIVE webhook to DISABLED and logs why.
+   * For the delivery engine (410 Gone, auto-disable): sets an ACTIVE webhook to DISABLED, writes its
+   * webhook.disabled event in the same transaction, and logs why.
    * Answers whether it changed anything (false when already disabled, deleted or absent).
    */
   disableWebhook(workspaceId: string, id: string, reason: WebhookDisabledReason): Promise<boolean>;
@@ -307,7 +309,7 @@ export function createWebhookService(deps: WebhookServiceDeps): WebhookService {
         if (changes.fields !== undefined) write.fields = fields;
       }
       if (Object.keys(write).length === 0) return toWebhook(requireFound(await store.findWebhook(db, workspaceId, id), id));
-      const row = await store.updateWebhook(db, workspaceId, id, write, clock.now());
+      const row = await updateWebhookAnnounced(db, workspaceId, id, write, clock.now());
       return toWebhook(requireFound(row, id));
     },
 
@@ -333,9 +335,10 @@ export function createWebhookService(deps: WebhookServiceDeps): WebhookService {
     },
 
     async disableWebhook(workspaceId, id, reason) {
-      const row = await store.disableWebhook(db, workspaceId, id, reason, clock.now());
-      if (row) logger.warn({ webhookId: id, workspaceId, reason }, 'webhook disabled');
-      return row !== undefined;
+      if (!UUID_PATTERN.test(id)) return false;
+      const disabled = await disableWebhooksAnnounced(db, [id.toLowerCase()], reason, clock.now(), { workspaceId });
+      if (disabled.length > 0) logger.warn({ webhookId: id, workspaceId, reason }, 'webhook disabled');
+      return disabled.length > 0;
     },
 
     async signingSecrets(webhook, now = clock.now()) {

@@ -3,9 +3,11 @@ import fc from 'fast-check';
 import {
   EVENT_ACTIONS,
   EVENT_OBJECTS,
+  isOperationalOperation,
   matchCandidates,
   matchesOperation,
   operationProblem,
+  OPERATIONAL_OPERATIONS,
   validateOperations,
 } from '../../src/domain/operations.ts';
 import { SwitchboardError } from '../../src/domain/errors.ts';
@@ -78,5 +80,45 @@ describe('matching', () => {
         expect(matchesOperation(patterns.map(([o, a]) => `${o}.${a}`), `${object}.${action}`)).toBe(expected);
       }),
     );
+  });
+});
+
+describe("Switchboard's own events (webhook.disabled, delivery.failed)", () => {
+  it('are valid operations, in any workspace, named in full', () => {
+    expect(OPERATIONAL_OPERATIONS).toEqual(['webhook.disabled', 'delivery.failed']);
+    expect(validateOperations(['person.*', 'webhook.disabled', 'delivery.failed'])).toEqual(['person.*', 'webhook.disabled', 'delivery.failed']);
+    expect(validateOperations(['delivery.failed'], 'operations', ['invoice'])).toEqual(['delivery.failed']);
+    expect(operationProblem('webhook.disabled', 'any')).toBeUndefined();
+  });
+
+  it('refuses wildcards and near names over them, saying they must be named in full', () => {
+    for (const entry of ['webhook.*', 'delivery.*', '*.disabled', '*.failed', 'webhook.failed', 'person.failed', 'delivery.disabled']) {
+      expect(operationProblem(entry), entry).toMatch(/Switchboard's own events are named in full \(webhook\.disabled, delivery\.failed\): no wildcard matches them$/);
+    }
+    expect(errorOf(() => validateOperations(['*.*', 'webhook.*'])).message).toBe(
+      `operations[1]: "webhook.*" is not a valid operation: object must be one of person, company, opportunity or *; Switchboard's own events are named in full (webhook.disabled, delivery.failed): no wildcard matches them`,
+    );
+    // An unrelated mistake keeps its plain message.
+    expect(operationProblem('person.exploded')).toBe('action must be one of created, updated, deleted, restored, destroyed or *');
+  });
+
+  it('are matched by their own name only, never by a wildcard', () => {
+    expect(matchCandidates('webhook.disabled')).toEqual(['webhook.disabled']);
+    expect(matchCandidates('delivery.failed')).toEqual(['delivery.failed']);
+    for (const operation of OPERATIONAL_OPERATIONS) {
+      expect(matchesOperation([operation], operation)).toBe(true);
+      expect(matchesOperation(['*.*', '*.disabled', '*.failed', 'webhook.*', 'delivery.*', 'person.*'], operation)).toBe(false);
+      expect(isOperationalOperation(operation)).toBe(true);
+    }
+    expect(matchesOperation(['webhook.disabled'], 'delivery.failed')).toBe(false);
+    // And naming them changes nothing for record events.
+    expect(matchesOperation(['webhook.disabled', 'delivery.failed'], 'person.created')).toBe(false);
+    expect(isOperationalOperation('person.created')).toBe(false);
+  });
+
+  it('a custom object named like them keeps its wildcard, which still does not reach them', () => {
+    expect(validateOperations(['delivery.*'], 'operations', ['delivery'])).toEqual(['delivery.*']);
+    expect(matchesOperation(['delivery.*'], 'delivery.created')).toBe(true);
+    expect(matchesOperation(['delivery.*'], 'delivery.failed')).toBe(false);
   });
 });

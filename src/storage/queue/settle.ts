@@ -1,4 +1,5 @@
 import { sql, type Kysely } from 'kysely';
+import { appendDeliveryFailedEvents, disableWebhooksAnnounced } from '../operational-events.ts';
 import type { DB, DeliveryStatus } from '../schema.ts';
 
 /** The result of one attempt, to be stored with the delivery's new state. */
@@ -22,9 +23,22 @@ export interface SettledAttempt {
 /**
  * Stores a batch of attempts and moves their deliveries on, in one statement. Rows whose lease was lost
  * (another worker claimed them after it ended) are left alone. Returns the ids that were settled.
+ *
+ * A delivery that ends FAILED here gets its delivery.failed event (storage/operational-events.ts) in the same
+ * transaction; a batch without one stays a single statement.
  */
 export async function settleAttempts(db: Kysely<DB>, attempts: SettledAttempt[], now: Date): Promise<Set<string>> {
   if (attempts.length === 0) return new Set();
+  if (!attempts.some((attempt) => attempt.status === 'FAILED')) return settleStatement(db, attempts, now);
+  return db.transaction().execute(async (trx) => {
+    const settled = await settleStatement(trx, attempts, now);
+    const failures = attempts.filter((attempt) => attempt.status === 'FAILED' && settled.has(attempt.deliveryId));
+    await appendDeliveryFailedEvents(trx, failures, now);
+    return settled;
+  });
+}
+
+async function settleStatement(db: Kysely<DB>, attempts: SettledAttempt[], now: Date): Promise<Set<string>> {
   const result = await sql<{ id: string }>`
     WITH input AS (
       SELECT * FROM unnest(
@@ -100,7 +114,9 @@ export async function markWebhooksHealthy(db: Kysely<DB>, webhookIds: string[]):
 
 /**
  * Records failures: failing_since is set on the first failure after a success (or ever); active webhooks
- * failing since `disableBefore` or earlier become DISABLED. Returns the ids disabled now.
+ * failing since `disableBefore` or earlier become DISABLED (FAILING_5_DAYS) with their webhook.disabled events.
+ * Returns the ids disabled now. Only when some webhook is due does disabling open a transaction: the common
+ * failure costs the one statement.
  */
 export async function markWebhooksFailing(
   db: Kysely<DB>,
@@ -116,28 +132,26 @@ export async function markWebhooksFailing(
   }
   // Sorted ids: concurrent workers lock webhook rows in the same order, so they cannot deadlock.
   const ids = [...firstFailure.keys()].sort();
-  await sql`
-    UPDATE webhooks w SET failing_since = f.at
-    FROM unnest(${ids}::uuid[], ${ids.map((id) => firstFailure.get(id)!.toISOString())}::timestamptz[]) AS f(id, at)
-    WHERE w.id = f.id AND w.failing_since IS NULL
+  // The UPDATE's new failing_since is not visible to the rest of its statement: the due check reads RETURNING.
+  const due = await sql<{ id: string }>`
+    WITH failures AS (
+      SELECT * FROM unnest(${ids}::uuid[], ${ids.map((id) => firstFailure.get(id)!.toISOString())}::timestamptz[]) AS f(id, at)
+    ),
+    marked AS (
+      UPDATE webhooks w SET failing_since = f.at
+      FROM failures f
+      WHERE w.id = f.id AND w.failing_since IS NULL
+      RETURNING w.id, w.failing_since
+    )
+    SELECT w.id FROM webhooks w LEFT JOIN marked m ON m.id = w.id
+    WHERE w.id = ANY(${ids}::uuid[]) AND w.status = 'ACTIVE'
+      AND coalesce(m.failing_since, w.failing_since) <= ${disableBefore.toISOString()}::timestamptz
   `.execute(db);
-  const disabled = await sql<{ id: string }>`
-    UPDATE webhooks SET status = 'DISABLED', disabled_reason = 'FAILING_5_DAYS', disabled_at = ${now.toISOString()}::timestamptz,
-                        updated_at = ${now.toISOString()}::timestamptz
-    WHERE id = ANY(${ids}::uuid[]) AND status = 'ACTIVE' AND failing_since <= ${disableBefore.toISOString()}::timestamptz
-    RETURNING id
-  `.execute(db);
-  return disabled.rows.map((row) => row.id);
+  if (due.rows.length === 0) return [];
+  return disableWebhooksAnnounced(db, due.rows.map((row) => row.id), 'FAILING_5_DAYS', now, { failingSinceAtOrBefore: disableBefore });
 }
 
-/** Disables webhooks (a 410 Gone answer). Returns the ids that were active. */
+/** Disables webhooks (a 410 Gone answer) with their webhook.disabled events. Returns the ids that were active. */
 export async function disableWebhooks(db: Kysely<DB>, webhookIds: string[], now: Date): Promise<string[]> {
-  if (webhookIds.length === 0) return [];
-  const result = await sql<{ id: string }>`
-    UPDATE webhooks SET status = 'DISABLED', disabled_reason = 'GONE_410', disabled_at = ${now.toISOString()}::timestamptz,
-                        updated_at = ${now.toISOString()}::timestamptz
-    WHERE id = ANY(${[...webhookIds].sort()}::uuid[]) AND status = 'ACTIVE'
-    RETURNING id
-  `.execute(db);
-  return result.rows.map((row) => row.id);
+  return disableWebhooksAnnounced(db, webhookIds, 'GONE_410', now);
 }
