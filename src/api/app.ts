@@ -8,9 +8,10 @@ import Fastify, {
   type RouteOptions,
 } from 'fastify';
 import type { Logger } from 'pino';
-import { GraphQLError } from './graphql/graphql-runtime.ts';
+import { SwitchboardError } from '../domain/errors.ts';
 import { requireCaller, type ApiContext } from './context.ts';
-import { fastifyClientError, toPublicError, type PublicError } from './errors.ts';
+import { sendError, toPublicError } from './errors.ts';
+import { restValidatorCompiler } from './rest/validation.ts';
 import { createRequestLimiter, testSendBudget } from './limits.ts';
 import { registerGraphQLRoutes } from './graphql/executor.ts';
 import type { GraphQLLimits } from '../config.ts';
@@ -39,11 +40,6 @@ export const BODY_LIMIT_BYTES = 8 * 1024 * 1024;
  * registers a route there later is covered too), never on the request's URL text, which the router decodes.
  */
 const API_KEY_ROUTE = /^\/(graphql|metadata|rest)(\/|$)/;
-const GRAPHQL_ROUTE = /^\/(graphql|metadata)(\/|$)/;
-
-function isGraphQLRoute(request: FastifyRequest): boolean {
-  return GRAPHQL_ROUTE.test(request.routeOptions.url ?? '');
-}
 
 function bearerToken(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;
@@ -52,35 +48,29 @@ function bearerToken(request: FastifyRequest): string | undefined {
   return match?.[1];
 }
 
-/** Answers an error in the shape of the matched route: GraphQL's `errors`, or REST's `{ error }`. */
-function sendError(request: FastifyRequest, reply: FastifyReply, error: PublicError): FastifyReply {
-  if (error.retryAfterSeconds !== undefined) {
-    reply.header('retry-after', String(error.retryAfterSeconds));
-  }
-  const { status, code, message, field } = error;
-  if (isGraphQLRoute(request)) {
-    return reply.code(status).send({ data: null, errors: [{ message, extensions: { code, ...(field ? { field } : {}) } }] });
-  }
-  return reply.code(status).send({ error: { code, message, ...(field ? { field } : {}) } });
-}
-
-/** An error before the route ran (e.g. the database is away while authenticating): 503 then, in the route's shape. */
-function failedBeforeRoute(request: FastifyRequest, reply: FastifyReply, error: unknown): FastifyReply {
-  const publicError = toPublicError(error);
-  if (publicError.status >= 500) request.log.error({ err: error }, 'request failed before its route');
-  return sendError(request, reply, publicError);
-}
-
 function unauthenticated(request: FastifyRequest, reply: FastifyReply): FastifyReply {
   const message = request.headers.authorization
     ? 'the API key is not valid (unknown or revoked)'
     : 'missing API key: send Authorization: Bearer <api key>';
-  return sendError(request, reply, { status: 401, code: 'UNAUTHENTICATED', message });
+  return sendError(request, reply, new SwitchboardError('UNAUTHENTICATED', message));
 }
 
 function addRouteHook(route: RouteOptions, name: 'onRequest', hook: onRequestHookHandler): void {
   const existing = route[name];
   route[name] = [hook, ...(existing === undefined ? [] : Array.isArray(existing) ? existing : [existing])];
+}
+
+/** A route as registered (Fastify's own HEAD routes for GET included): what the OpenAPI test checks coverage against. */
+export interface RegisteredRoute {
+  method: string;
+  url: string;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Every route of the app, in registration order. */
+    registeredRoutes: readonly RegisteredRoute[];
+  }
 }
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
@@ -107,7 +97,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   // Every request, even to an unknown route, counts against its address first: a flood is cut before any work.
   app.addHook('onRequest', async (request, reply) => {
     const refusal = await limiter.countAddress(request);
-    if (refusal) return sendError(request, reply, toPublicError(refusal));
+    if (refusal) return sendError(request, reply, refusal);
   });
 
   const authenticate: onRequestHookHandler = async (request, reply) => {
@@ -117,35 +107,34 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     try {
       // An address that guessed wrong too often is refused before its key is even looked up.
       const blocked = token ? await limiter.checkAuthFailures(request) : undefined;
-      if (blocked) return sendError(request, reply, toPublicError(blocked));
+      if (blocked) return sendError(request, reply, blocked);
       caller = token ? await services.workspaces.authenticate(token) : undefined;
       if (token && !caller) await limiter.authFailed(request);
     } catch (error) {
-      // Answered here, in the shape of the route the request was for.
-      return failedBeforeRoute(request, reply, error);
+      // Answered here, in the shape of the route the request was for (503 while the database is away).
+      return sendError(request, reply, error);
     }
     if (!caller) return unauthenticated(request, reply);
     request.caller = caller;
     const refusal = await limiter.countKey(request);
-    if (refusal) return sendError(request, reply, toPublicError(refusal));
+    if (refusal) return sendError(request, reply, refusal);
   };
   // Protection is a property of the route: added when it is registered, so no path spelling can route around it.
+  const routes: RegisteredRoute[] = [];
+  app.decorate('registeredRoutes', routes);
   app.addHook('onRoute', (route) => {
     if (API_KEY_ROUTE.test(route.url)) addRouteHook(route, 'onRequest', authenticate);
+    for (const method of [route.method].flat()) routes.push({ method, url: route.url });
   });
 
-  app.setErrorHandler((error: unknown, request, reply) => {
-    const clientError = error instanceof GraphQLError ? undefined : fastifyClientError(error);
-    if (clientError) return reply.code(clientError.status).send({ error: { code: clientError.code, message: clientError.message } });
-    const publicError = toPublicError(error);
-    if (publicError.retryAfterSeconds !== undefined) reply.header('retry-after', String(publicError.retryAfterSeconds));
-    if (publicError.status >= 500) request.log.error({ err: error }, 'request failed');
-    // REST tells a well-formed request that breaks a rule (422) from one it cannot read (400).
-    if (publicError.code === 'BAD_USER_INPUT') publicError.status = 422;
-    return reply.code(publicError.status).send({
-      error: { code: publicError.code, message: publicError.message, ...(publicError.field ? { field: publicError.field } : {}) },
-    });
-  });
+  // Every error, from a handler or from Fastify itself (unreadable JSON, a body too large, a route schema's
+  // refusal), is answered with its code's status, in the shape of the route; unknown routes in REST's envelope.
+  app.setErrorHandler((error: unknown, request, reply) => sendError(request, reply, error));
+  app.setNotFoundHandler((request, reply) =>
+    sendError(request, reply, new SwitchboardError('NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0].slice(0, 200)}`)),
+  );
+  // Route schemas are checked by our compiler: bodies exactly as sent, query and path parameters read from text.
+  app.setValidatorCompiler(restValidatorCompiler);
 
   await registerGraphQLRoutes(app, services, {
     limits: options.graphqlLimits,

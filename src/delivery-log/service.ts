@@ -14,7 +14,7 @@ import type { TestAttempt, TestWebhookSender } from '../delivery/test-webhook.ts
 export type { AttemptRow, DeliveryRow, EventRow, WebhookStatsRow } from '../storage/delivery-log.ts';
 
 export const DELIVERY_STATUSES: readonly DeliveryStatus[] = ['PENDING', 'SUCCEEDED', 'FAILED'];
-const MAX_PAGE = 100;
+export const MAX_DELIVERY_PAGE_SIZE = 100;
 const OPERATION_PATTERN = /^[a-z][a-zA-Z0-9]{0,63}\.[a-z][a-zA-Z0-9]{0,63}$/;
 export const DEFAULT_DELIVERY_PAGE_SIZE = 20;
 const STATS_WINDOW_MS = 24 * 3_600_000;
@@ -176,8 +176,8 @@ export function createDeliveryLogService(
     async list(workspaceId, query) {
       const names = query.argumentNames ?? { first: 'first', after: 'after' };
       const first = query.first ?? DEFAULT_DELIVERY_PAGE_SIZE;
-      if (!Number.isInteger(first) || first < 1 || first > MAX_PAGE) {
-        throw invalidInput(names.first, `must be an integer from 1 to ${MAX_PAGE}`);
+      if (!Number.isInteger(first) || first < 1 || first > MAX_DELIVERY_PAGE_SIZE) {
+        throw invalidInput(names.first, `must be an integer from 1 to ${MAX_DELIVERY_PAGE_SIZE}`);
       }
       const status = query.status ?? undefined;
       if (status && !DELIVERY_STATUSES.includes(status)) {

@@ -163,7 +163,7 @@ describe.each(DATABASE_KINDS)('PER_RECORD ordering on %s', (kind) => {
     expect(bad.status).toBe(422);
     expect(bad.body.error).toMatchObject({ field: 'ordering' });
     expect((await api.rest('PATCH', `/rest/webhooks/${id}`, { update: { ordering: 'per_record' } })).body.error).toMatchObject({ field: 'update.ordering' });
-    expect((await api.rest('PATCH', `/rest/webhooks/${id}`, { ordering: 5 })).status).toBe(400);
+    expect((await api.rest('PATCH', `/rest/webhooks/${id}`, { ordering: 5 })).status).toBe(422);
     const graphqlBad = await api.graphql('mutation ($id: UUID!) { updateWebhook(input: { id: $id, ordering: SOMETIMES }) { id } }', { id });
     expect(graphqlBad.errors?.length).toBeGreaterThan(0);
     const other = await api.createWorkspace(`ordering-${Date.now()}`);

@@ -4,7 +4,7 @@ import type { GraphQLLimits } from '../../config.ts';
 import type { ErrorCode } from '../../domain/errors.ts';
 import type { Services } from '../../services.ts';
 import { requireCaller, type ApiContext } from '../context.ts';
-import { fastifyClientError, toPublicError } from '../errors.ts';
+import { graphqlErrorBody, toPublicError } from '../errors.ts';
 import { limitMessage } from './cost-limits.ts';
 import { execute, GraphQLError, parse, specifiedRules, validate } from './graphql-runtime.ts';
 import { checkDocumentLimits, graphqlParseOptions, GRAPHQL_ROUTE_PATHS, limitGraphQLBodies, parseLimitMessage } from './limits.ts';
@@ -60,11 +60,6 @@ function classifyError(error: GraphQLErrorInstance, logger: FastifyBaseLogger, l
     // Raised by graphql itself or by a scalar: the message is already meant for the client.
     const code = (original?.extensions?.code ?? error.extensions?.code ?? 'GRAPHQL_VALIDATION_FAILED') as string;
     return { formatted: { message: error.message, ...where, extensions: { code } } };
-  }
-  const clientError = fastifyClientError(original);
-  if (clientError) {
-    const message = clientError.status === 413 ? limitMessage('maxBodyBytes', undefined, limits.maxBodyBytes) : clientError.message;
-    return { formatted: { message, ...where, extensions: { code: clientError.code } } };
   }
   const publicError = toPublicError(original);
   if (publicError.status >= 500 && publicError.status !== 503) logger.error({ err: original }, 'GraphQL resolver failed');
@@ -175,18 +170,12 @@ export async function registerGraphQLRoutes(app: FastifyInstance, services: Serv
   await app.register(async (scope) => {
     limitGraphQLBodies(scope, limits);
     scope.setErrorHandler((error, request, reply) => {
-      const clientError = fastifyClientError(error);
-      if (clientError) {
-        const message = clientError.status === 413 ? limitMessage('maxBodyBytes', undefined, limits.maxBodyBytes) : clientError.message;
-        return reply.code(clientError.status).send({ data: null, errors: [{ message, extensions: { code: clientError.code } }] });
-      }
       const publicError = toPublicError(error);
+      // Fastify's own 413 names its limit; GraphQL's body limit is the one that applies here.
+      if (publicError.code === 'PAYLOAD_TOO_LARGE') publicError.message = limitMessage('maxBodyBytes', undefined, limits.maxBodyBytes);
       if (publicError.retryAfterSeconds !== undefined) reply.header('retry-after', String(publicError.retryAfterSeconds));
       if (publicError.status >= 500 && publicError.status !== 503) request.log.error({ err: error }, 'GraphQL request failed');
-      return reply.code(publicError.status).send({
-        data: null,
-        errors: [{ message: publicError.message, extensions: { code: publicError.code, ...(publicError.field ? { field: publicError.field } : {}) } }],
-      });
+      return reply.code(publicError.status).send(graphqlErrorBody(publicError));
     });
     for (const path of GRAPHQL_ROUTE_PATHS) scope.post(path, (request, reply) => runGraphQL(request, reply, services, options));
   });

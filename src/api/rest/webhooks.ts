@@ -1,116 +1,93 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { SwitchboardError } from '../../domain/errors.ts';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { invalidInput } from '../../domain/errors.ts';
 import { requireCaller } from '../context.ts';
 import type { Services } from '../../services.ts';
-import type { CreateWebhookInput, UpdateWebhookInput, WebhookFieldChanges } from '../../webhooks/service.ts';
+import type { CreateWebhookInput, UpdateWebhookInput } from '../../webhooks/service.ts';
+import { dataOf, ERROR_RESPONSES, idParams, ref } from './schemas.ts';
 
-/** A body whose shape is wrong (not an object, unknown field, wrong type): 400, before any rule is checked. */
-class MalformedBody extends Error {
-  constructor(
-    readonly field: string | undefined,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+const nullableString = { type: ['string', 'null'] };
+const stringList = { type: ['array', 'null'], items: { type: 'string' } };
+const ordering = { type: ['string', 'null'], enum: ['NONE', 'PER_RECORD', null] };
 
-type FieldKind = 'string' | 'nullableString' | 'stringList' | 'object' | 'json';
-
-function checkFields(body: unknown, fields: Record<string, FieldKind>, path = ''): Record<string, unknown> {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw new MalformedBody(path || undefined, `${path || 'the body'} must be a JSON object`);
-  }
-  const record = body as Record<string, unknown>;
-  for (const [key, value] of Object.entries(record)) {
-    const name = path ? `${path}.${key}` : key;
-    const kind = fields[key];
-    if (!kind) throw new MalformedBody(name, `${name}: unknown field (expected ${Object.keys(fields).join(', ')})`);
-    if (value === null || value === undefined || kind === 'json') continue;
-    const ok =
-      kind === 'stringList'
-        ? Array.isArray(value) && value.every((item) => typeof item === 'string')
-        : kind === 'object'
-          ? typeof value === 'object' && !Array.isArray(value)
-          : typeof value === 'string';
-    if (!ok) {
-      const expected = kind === 'stringList' ? 'an array of strings' : kind === 'object' ? 'an object' : 'a string';
-      throw new MalformedBody(name, `${name}: must be ${expected}`);
-    }
-  }
-  return record;
-}
-
-const CHANGE_FIELDS: Record<string, FieldKind> = {
-  targetUrl: 'string',
-  operations: 'stringList',
-  description: 'nullableString',
-  secret: 'nullableString',
-  // Checked by the service, which names the bad part of a filter.
-  filter: 'json',
-  fields: 'stringList',
-  ordering: 'string',
+/** The fields a create, an update and Twenty's nested `update` may change (their rules are the service's). */
+const CHANGE_FIELDS = {
+  targetUrl: { type: 'string', description: 'Absolute http(s) URL, at most 2048 characters' },
+  operations: { ...stringList, description: '{object}.{action} entries; default ["*.*"]' },
+  description: nullableString,
+  secret: { ...nullableString, description: 'Generated (whsec_…) when absent or empty' },
+  filter: { description: 'A record filter (JSON) in the records list grammar; null: every record' },
+  fields: { ...stringList, description: 'updated events: deliver only when one of these fields changed' },
+  ordering,
 };
 
-function parseCreate(body: unknown): CreateWebhookInput {
-  const record = checkFields(body, { id: 'string', ...CHANGE_FIELDS });
-  if (typeof record.targetUrl !== 'string') throw new MalformedBody('targetUrl', 'targetUrl: is required');
-  return record as unknown as CreateWebhookInput;
-}
+const createBody = {
+  type: 'object',
+  properties: { id: { ...nullableString, description: 'Optional: a UUID chosen by the client' }, ...CHANGE_FIELDS },
+  required: ['targetUrl'],
+  additionalProperties: false,
+};
 
-function parseUpdate(id: string, body: unknown): UpdateWebhookInput {
-  const record = checkFields(body, { id: 'string', status: 'string', update: 'object', ...CHANGE_FIELDS });
-  if (record.id !== undefined && record.id !== null && String(record.id).toLowerCase() !== id.toLowerCase()) {
-    throw new MalformedBody('id', 'id: differs from the id in the path');
-  }
-  const update = record.update === undefined || record.update === null ? record.update : checkFields(record.update, CHANGE_FIELDS, 'update');
-  return { ...(record as Omit<UpdateWebhookInput, 'id'>), update: update as WebhookFieldChanges | null | undefined, id };
-}
+const updateBody = {
+  type: 'object',
+  properties: {
+    id: { ...nullableString, description: 'When given, the id of the path' },
+    status: { type: ['string', 'null'], enum: ['ACTIVE', 'DISABLED', null] },
+    update: { type: ['object', 'null'], properties: CHANGE_FIELDS, additionalProperties: false, description: "Twenty's nested form" },
+    ...CHANGE_FIELDS,
+  },
+  additionalProperties: false,
+};
+
+const tags = ['webhooks'];
+const webhook = ref('Webhook');
+type WithId = FastifyRequest<{ Params: { id: string } }>;
 
 /**
  * `/rest/webhooks` (CONTRACT.md section 7), answering in Twenty's REST shape: `{ data: { <name>: … } }`.
- * Malformed bodies answer 400, rule violations 422, unknown ids 404, a taken id 409.
+ * A body of the wrong shape or breaking a rule answers 422 naming the field, unknown ids 404, a taken id 409.
  */
 export async function registerWebhookRoutes(app: FastifyInstance, services: Services): Promise<void> {
-  await app.register(async (scope) => {
-    scope.setErrorHandler((error, _request, reply) => {
-      if (error instanceof MalformedBody) {
-        return reply.code(400).send({ error: { code: 'BAD_REQUEST', message: error.message, ...(error.field ? { field: error.field } : {}) } });
-      }
-      if (error instanceof SwitchboardError && error.code === 'BAD_USER_INPUT') {
-        return reply.code(422).send({ error: { code: error.code, message: error.message, ...(error.field ? { field: error.field } : {}) } });
-      }
-      // Everything else is answered by the application's handler.
-      throw error;
-    });
+  const webhooks = services.webhooks;
+  const workspace = (request: FastifyRequest) => requireCaller(request).workspaceId;
 
-    const webhooks = services.webhooks;
-    const workspace = (request: FastifyRequest) => requireCaller(request).workspaceId;
-    type WithId = FastifyRequest<{ Params: { id: string } }>;
-
-    scope.get('/rest/webhooks', async (request) => {
+  app.get('/rest/webhooks', {
+    schema: { tags, summary: 'List webhooks', response: { 200: dataOf('webhooks', { type: 'array', items: webhook }, { totalCount: { type: 'integer' } }), ...ERROR_RESPONSES } },
+    handler: async (request) => {
       const list = await webhooks.list(workspace(request));
       return { data: { webhooks: list }, totalCount: list.length };
-    });
+    },
+  });
 
-    scope.get('/rest/webhooks/:id', async (request: WithId) => ({
-      data: { webhook: await webhooks.get(workspace(request), request.params.id) },
-    }));
+  app.get('/rest/webhooks/:id', {
+    schema: { tags, summary: 'Get a webhook', params: idParams('id'), response: { 200: dataOf('webhook', webhook), ...ERROR_RESPONSES } },
+    handler: async (request: WithId) => ({ data: { webhook: await webhooks.get(workspace(request), request.params.id) } }),
+  });
 
-    scope.post('/rest/webhooks', async (request, reply: FastifyReply) => {
-      const created = await webhooks.create(workspace(request), parseCreate(request.body));
+  app.post('/rest/webhooks', {
+    schema: { tags, summary: 'Create a webhook (its secret is in this answer only)', body: createBody, response: { 201: dataOf('createWebhook', webhook), ...ERROR_RESPONSES } },
+    handler: async (request, reply) => {
+      const created = await webhooks.create(workspace(request), request.body as CreateWebhookInput);
       return reply.code(201).send({ data: { createWebhook: created } });
-    });
+    },
+  });
 
-    scope.patch('/rest/webhooks/:id', async (request: WithId) => ({
-      data: { updateWebhook: await webhooks.update(workspace(request), parseUpdate(request.params.id, request.body)) },
-    }));
+  app.patch('/rest/webhooks/:id', {
+    schema: { tags, summary: 'Update a webhook (flat fields, or nested under update)', params: idParams('id'), body: updateBody, response: { 200: dataOf('updateWebhook', webhook), ...ERROR_RESPONSES } },
+    handler: async (request: FastifyRequest<{ Params: { id: string }; Body: Omit<UpdateWebhookInput, 'id'> & { id?: string | null } }>) => {
+      const { id } = request.params;
+      const body = request.body ?? {};
+      if (body.id !== undefined && body.id !== null && body.id.toLowerCase() !== id.toLowerCase()) throw invalidInput('id', 'differs from the id in the path');
+      return { data: { updateWebhook: await webhooks.update(workspace(request), { ...body, id }) } };
+    },
+  });
 
-    scope.delete('/rest/webhooks/:id', async (request: WithId) => ({
-      data: { deleteWebhook: await webhooks.delete(workspace(request), request.params.id) },
-    }));
+  app.delete('/rest/webhooks/:id', {
+    schema: { tags, summary: 'Delete a webhook (soft)', params: idParams('id'), response: { 200: dataOf('deleteWebhook', webhook), ...ERROR_RESPONSES } },
+    handler: async (request: WithId) => ({ data: { deleteWebhook: await webhooks.delete(workspace(request), request.params.id) } }),
+  });
 
-    scope.post('/rest/webhooks/:id/rotate-secret', async (request: WithId) => ({
-      data: { rotateWebhookSecret: await webhooks.rotateSecret(workspace(request), request.params.id) },
-    }));
+  app.post('/rest/webhooks/:id/rotate-secret', {
+    schema: { tags, summary: 'Rotate the secret (the previous one keeps signing for 24 h)', params: idParams('id'), response: { 200: dataOf('rotateWebhookSecret', webhook), ...ERROR_RESPONSES } },
+    handler: async (request: WithId) => ({ data: { rotateWebhookSecret: await webhooks.rotateSecret(workspace(request), request.params.id) } }),
   });
 }
