@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { buildWeb } from '../../web/build.ts';
 import { startTestApp, TEST_API_KEY, type TestApp } from '../helpers/app.ts';
+import { dispatchAllFanouts } from '../../src/storage/queue/index.ts';
 import { insertSampleEvents } from '../helpers/fixtures.ts';
 import { launchBrowser, type Browser } from './support.ts';
 
@@ -37,6 +38,7 @@ describe('accessibility of every page (axe-core in Chromium)', () => {
   let app: TestApp;
   let browser: Browser;
   let webhookId: string;
+  let orderedId: string;
 
   beforeAll(async () => {
     await buildWeb({ ifStale: true });
@@ -64,6 +66,21 @@ describe('accessibility of every page (axe-core in Chromium)', () => {
         request_headers: JSON.stringify({ 'content-type': 'application/json' }),
       })
       .execute();
+    // A filtered PER_RECORD webhook; with no worker in this app, its second delivery waits behind the first (held).
+    const ordered = await app.graphql('mutation ($input: CreateWebhookInput!) { createWebhook(input: $input) { id } }', {
+      input: {
+        targetUrl: 'http://127.0.0.1:9/ordered',
+        operations: ['person.*'],
+        filter: { or: [{ city: { eq: 'Paris' } }, { jobTitle: { like: '%CTO%' } }] },
+        fields: ['email', 'city'],
+        ordering: 'PER_RECORD',
+      },
+    });
+    orderedId = ordered.data.createWebhook.id;
+    const person = await app.graphql('mutation { createPerson(data: { firstName: "Ada", city: "Paris" }) { id } }');
+    await app.graphql('mutation ($id: UUID!) { updatePerson(id: $id, data: { city: "Paris", email: "ada@a.org" }) { id } }', { id: person.data.createPerson.id });
+    // This app runs no worker: turn the writes' fan-outs into their deliveries here, and none is sent.
+    await dispatchAllFanouts(app.server.database.db);
   });
 
   afterAll(async () => {
@@ -102,11 +119,30 @@ describe('accessibility of every page (axe-core in Chromium)', () => {
     await page.getByRole('button', { name: 'Rotate secret' }).waitFor();
     await audit('settings');
 
+    await page.goto(`${app.url}/settings/api-webhooks/webhooks/${orderedId}`);
+    await page.getByRole('tab', { name: 'Deliveries' }).click();
+    const held = page.locator('li.delivery[data-held]');
+    await held.locator('button[aria-expanded]').first().click();
+    await held.getByRole('button', { name: 'Show the delivery it waits for' }).click();
+    await held.getByTestId('held-behind').waitFor();
+    const replay = page.getByRole('region', { name: 'Replay events' });
+    await replay.getByLabel('From').fill('2020-01-01T00:00:00');
+    await replay.getByRole('button', { name: 'Replay events' }).click();
+    await replay.getByTestId('replay-retention').waitFor();
+    await audit('held delivery and replay');
+    await page.getByRole('tab', { name: 'Settings' }).click();
+    await page.getByLabel('Value 2').waitFor();
+    await audit('filter builder, changed fields and ordering');
+    await page.getByRole('button', { name: 'JSON', exact: true }).click();
+    await page.getByLabel('Filter JSON').fill('{ "not": { "city": { "eq": "Rome" } } }');
+    await page.getByTestId('filter-note').waitFor();
+    await audit('filter JSON view');
+
     await page.goto(`${app.url}/settings/api-webhooks/webhooks/${randomUUID()}`);
     await page.getByRole('heading', { name: 'Webhook not found' }).waitFor();
     await audit('not found');
 
-    expect(Object.keys(found)).toHaveLength(7);
+    expect(Object.keys(found)).toHaveLength(10);
     expect(found).toEqual(Object.fromEntries(Object.keys(found).map((name) => [name, []])));
     await page.close();
   });

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { buildWeb } from '../../web/build.ts';
 import { startTestApp, TEST_API_KEY, type TestApp } from '../helpers/app.ts';
+import { dispatchAllFanouts } from '../../src/storage/queue/index.ts';
 import { insertSampleEvents } from '../helpers/fixtures.ts';
 import { PHONE, launchBrowser, type Browser } from './support.ts';
 
@@ -12,6 +13,7 @@ describe('every page at phone width', () => {
   let browser: Browser;
   let targetUrl: string;
   let webhookId: string;
+  let orderedId: string;
 
   beforeAll(async () => {
     await buildWeb({ ifStale: true });
@@ -22,9 +24,27 @@ describe('every page at phone width', () => {
     });
     expect(created.errors).toBeUndefined();
     webhookId = created.data.createWebhook.id;
+    // A filtered PER_RECORD webhook whose second delivery waits behind the first (no worker here); written first, so
+    // the sample delivery below stays the newest.
+    const ordered = await app.graphql('mutation ($input: CreateWebhookInput!) { createWebhook(input: $input) { id } }', {
+      input: {
+        targetUrl,
+        operations: ['*.*'],
+        filter: { or: [{ city: { eq: 'Paris' } }, { email: { ilike: `%@${'long-domain-'.repeat(8)}.example` } }] },
+        fields: ['email'],
+        ordering: 'PER_RECORD',
+      },
+    });
+    expect(ordered.errors).toBeUndefined();
+    orderedId = ordered.data.createWebhook.id;
+    const person = await app.graphql('mutation { createPerson(data: { firstName: "Ada", city: "Paris" }) { id } }');
+    await app.graphql('mutation ($id: UUID!) { updatePerson(id: $id, data: { email: "ada@a.org" }) { id } }', { id: person.data.createPerson.id });
+    // This app runs no worker: turn the writes' fan-outs into their deliveries here, and none is sent.
+    await dispatchAllFanouts(app.server.database.db);
     const workspaceId = (await app.graphql('{ currentWorkspace { id } }')).data.currentWorkspace.id;
     await insertSampleEvents(app.server.database.db, workspaceId, 1);
-    const delivery = await app.server.database.db.selectFrom('deliveries').select('id').where('webhook_id', '=', webhookId).executeTakeFirstOrThrow();
+    const delivery = await app.server.database.db
+      .selectFrom('deliveries').select('id').where('webhook_id', '=', webhookId).orderBy('created_at', 'desc').executeTakeFirstOrThrow();
     await app.server.database.db
       .insertInto('delivery_attempts')
       .values({
@@ -87,10 +107,28 @@ describe('every page at phone width', () => {
     await check('settings with the rotation dialog');
     await page.getByRole('button', { name: 'Cancel' }).click();
 
+    await page.goto(`${app.url}/settings/api-webhooks/webhooks/${orderedId}`);
+    await page.getByRole('tab', { name: 'Deliveries' }).click();
+    const held = page.locator('li.delivery[data-held]');
+    await held.locator('button[aria-expanded]').first().click();
+    await held.getByRole('button', { name: 'Show the delivery it waits for' }).click();
+    await held.getByTestId('held-behind').waitFor();
+    const replay = page.getByRole('region', { name: 'Replay events' });
+    await replay.getByLabel('From').fill('2020-01-01T00:00:00');
+    await replay.getByRole('button', { name: 'Replay events' }).click();
+    await replay.getByTestId('replay-retention').waitFor();
+    await check('held delivery and replay');
+    await page.getByRole('tab', { name: 'Settings' }).click();
+    await page.getByLabel('Value 2').waitFor();
+    await check('filter builder, changed fields and ordering');
+    await page.getByRole('button', { name: 'JSON', exact: true }).click();
+    await page.getByTestId('filter-note').or(page.getByLabel('Filter JSON')).first().waitFor();
+    await check('filter JSON view');
+
     await page.goto(`${app.url}/settings/api-webhooks/webhooks/${randomUUID()}`);
     await page.getByRole('heading', { name: 'Webhook not found' }).waitFor();
     await check('not found');
-    expect(checked).toHaveLength(6);
+    expect(checked).toHaveLength(9);
     await page.close();
   });
 });
