@@ -1,38 +1,10 @@
-import fs from 'node:fs';
-import { createRequire } from 'node:module';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Page } from 'playwright-core';
 import { buildWeb } from '../../web/build.ts';
 import { startTestApp, TEST_API_KEY, type TestApp } from '../helpers/app.ts';
 import { dispatchAllFanouts } from '../../src/storage/queue/index.ts';
 import { insertSampleEvents } from '../helpers/fixtures.ts';
-import { launchBrowser, type Browser } from './support.ts';
-
-const AXE_SOURCE = fs.readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-
-interface Violation {
-  id: string;
-  impact: string | null;
-  help: string;
-  nodes: Array<{ target: unknown[] }>;
-}
-
-/** axe-core's serious and critical findings on the page as it is now. */
-async function seriousViolations(page: Page): Promise<Violation[]> {
-  // Evaluated through the debugging protocol: the UI's Content-Security-Policy rightly refuses inline scripts.
-  if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(`${AXE_SOURCE}\n;void 0`);
-  const violations = await page.evaluate(async () => {
-    const result = await (window as unknown as { axe: { run(): Promise<{ violations: Violation[] }> } }).axe.run();
-    return result.violations.map((violation) => ({
-      id: violation.id,
-      impact: violation.impact,
-      help: violation.help,
-      nodes: violation.nodes.slice(0, 3).map((node) => ({ target: node.target })),
-    }));
-  });
-  return violations.filter((violation) => violation.impact === 'serious' || violation.impact === 'critical');
-}
+import { launchBrowser, seriousViolations, type Browser, type Violation } from './support.ts';
 
 describe('accessibility of every page (axe-core in Chromium)', () => {
   let app: TestApp;
