@@ -60,7 +60,7 @@ describe.each(DATABASE_KINDS)('/rest/webhooks on %s', (kind) => {
       [['https://example.com'], 'body'],
       [{ targetUrl: 42 }, 'targetUrl'],
       [{ targetUrl: 'https://example.com', operations: 'person.created' }, 'operations'],
-      [{ targetUrl: 'https://example.com', operations: [1] }, 'operations'],
+      [{ targetUrl: 'https://example.com', operations: [1] }, 'operations[0]'],
       [{ targetUrl: 'https://example.com', operation: ['*.*'] }, 'operation'],
       [{ operations: ['*.*'] }, 'targetUrl'],
     ];

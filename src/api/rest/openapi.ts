@@ -137,6 +137,13 @@ function fixReferences<T>(value: T): T {
 
 const STANDARD_OBJECTS = OBJECT_NAMES.map((name) => OBJECTS[name]);
 
+/**
+ * The one inline style Swagger UI 5 (in @fastify/swagger-ui 6.1.3) applies, allowed by its hash on /docs only; the
+ * rest of the content security policy (own scripts and styles, no framing) stays. test/browser/docs.test.ts fails
+ * on any CSP violation, so an upgrade that changes it is seen.
+ */
+const SWAGGER_UI_STYLE_HASH = "'sha256-RL3ie0nH+Lzz2YNqQN83mnU0J1ot4QL7b99vMdIX99w='";
+
 /** `GET /rest/openapi.json`: the caller's workspace's document (authenticated like every /rest route). */
 export function registerOpenApiRoute(app: FastifyInstance, services: Services): void {
   app.get('/rest/openapi.json', {
@@ -158,5 +165,6 @@ export async function registerReferencePage(app: FastifyInstance): Promise<void>
     routePrefix: '/docs',
     transformSpecification: (generic) => documentFor(generic as Json, STANDARD_OBJECTS),
     uiConfig: { deepLinking: true, persistAuthorization: false },
+    transformStaticCSP: (header) => header.replace("style-src 'self'", `style-src 'self' ${SWAGGER_UI_STYLE_HASH}`),
   });
 }
