@@ -119,6 +119,14 @@ describe('webhook filter, changed fields, ordering, held deliveries and replay i
     await page.getByRole('button', { name: 'Save changes' }).click();
     await page.locator('.filter-editor .field-error').getByText('filter.city.gt').waitFor();
     expect((await webhookOf(id)).filter).toEqual({ city: { in: ['Paris', 'Rome'] } });
+
+    // So does a refusal of the changed fields: email is no field of a company.
+    await page.getByLabel('Filter JSON').fill('');
+    await page.getByLabel('Object 1').selectOption('company');
+    expect(await page.getByRole('checkbox', { name: /^email/ }).isChecked()).toBe(true);
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.locator('.changed-fields .field-error').getByText('"email" is not a field of company').waitFor();
+    expect(await webhookOf(id)).toMatchObject({ fields: ['email'], ordering: 'PER_RECORD' });
     expect(problems).toEqual([]);
     await page.close();
   });

@@ -308,6 +308,8 @@ describe.skipIf(!process.env.DATABASE_URL)('PER_RECORD ordering with two worker 
     // scenario above shows that it can).
     const unordered = orderProblems(answers.filter((answer) => answer.path === '/NONE'), records, versions);
     console.log(`NONE alongside: ${unordered.length} of ${records.length} records reached the receiver out of commit order`);
+    // Both processes were alive and registered as workers throughout.
     expect(workers.every((worker) => worker.child.exitCode === null)).toBe(true);
+    expect(await database.db.selectFrom('worker_heartbeats').select('worker_id').execute()).toHaveLength(2);
   });
 });
