@@ -119,9 +119,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     const refusal = await limiter.countKey(request);
     if (refusal) return sendError(request, reply, refusal);
   };
-  // Protection is a property of the route: added when it is registered, so no path spelling can route around it.
   const routes: RegisteredRoute[] = [];
   app.decorate('registeredRoutes', routes);
+  // Protection is a property of the route: added when it is registered, so no path spelling can route around it.
   app.addHook('onRoute', (route) => {
     if (API_KEY_ROUTE.test(route.url)) addRouteHook(route, 'onRequest', authenticate);
     for (const method of [route.method].flat()) routes.push({ method, url: route.url });

@@ -2,6 +2,7 @@ import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { DATABASE_KINDS } from '../helpers/databases.ts';
+import { createCustomObject } from '../helpers/metadata.ts';
 
 /** The OpenAPI path of a Fastify route: `/rest/webhooks/:id` → `/rest/webhooks/{id}`. */
 const openApiPath = (url: string) => url.replace(/:([A-Za-z]+)/g, '{$1}');
@@ -32,11 +33,7 @@ describe.each(DATABASE_KINDS)('GET /rest/openapi.json on %s', (kind) => {
 
   beforeAll(async () => {
     app = await startTestApp(kind, { role: 'api' });
-    const object = await app.graphql(
-      'mutation { createOneObject(input: { object: { nameSingular: "invoice", namePlural: "invoices", labelSingular: "Invoice", labelPlural: "Invoices" } }) { id } }',
-    );
-    const objectId = object.data.createOneObject.id;
-    for (const field of [
+    await createCustomObject(app, { nameSingular: 'invoice', namePlural: 'invoices' }, [
       '{ type: NUMBER, name: "total", label: "Total" }',
       '{ type: SELECT, name: "status", label: "Status", options: [{ value: "DRAFT", label: "Draft" }, { value: "SENT", label: "Sent" }] }',
       '{ type: MULTI_SELECT, name: "tags", label: "Tags", options: [{ value: "A", label: "A" }] }',
@@ -44,10 +41,7 @@ describe.each(DATABASE_KINDS)('GET /rest/openapi.json on %s', (kind) => {
       '{ type: BOOLEAN, name: "paid", label: "Paid" }',
       '{ type: RAW_JSON, name: "extra", label: "Extra" }',
       '{ type: CURRENCY, name: "amount", label: "Amount", isNullable: false, defaultValue: { amountMicros: 0, currencyCode: "EUR" } }',
-    ]) {
-      const created = await app.graphql(`mutation { createOneField(input: { field: { objectMetadataId: "${objectId}", ${field.slice(1)} }) { id } }`);
-      expect(created.errors).toBeUndefined();
-    }
+    ]);
   });
   afterAll(async () => {
     await app?.close();

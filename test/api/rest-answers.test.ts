@@ -4,6 +4,7 @@ import { BODY_LIMIT_BYTES } from '../../src/api/app.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { DATABASE_KINDS } from '../helpers/databases.ts';
 import { insertSampleEvents } from '../helpers/fixtures.ts';
+import { createCustomObject } from '../helpers/metadata.ts';
 
 interface Fixtures {
   webhook: string;
@@ -137,18 +138,12 @@ const CASES: Record<string, RouteCase> = {
   'GET /rest/openapi.json': { path: () => '/rest/openapi.json' },
 };
 
-async function createInvoiceObject(app: TestApp, apiKey?: string): Promise<void> {
-  const object = await app.graphql(
-    'mutation { createOneObject(input: { object: { nameSingular: "invoice", namePlural: "invoices", labelSingular: "Invoice", labelPlural: "Invoices" } }) { id } }',
-    undefined,
-    apiKey,
-  );
-  const id = object.data.createOneObject.id;
-  for (const field of ['{ type: NUMBER, name: "total", label: "Total" }', '{ type: MULTI_SELECT, name: "tags", label: "Tags", options: [{ value: "A", label: "A" }] }', '{ type: DATE, name: "dueOn", label: "Due" }']) {
-    const created = await app.graphql(`mutation { createOneField(input: { field: { objectMetadataId: "${id}", ${field.slice(1)} }) { id } }`, undefined, apiKey);
-    expect(created.errors).toBeUndefined();
-  }
-}
+const INVOICE_FIELDS = [
+  '{ type: NUMBER, name: "total", label: "Total" }',
+  '{ type: MULTI_SELECT, name: "tags", label: "Tags", options: [{ value: "A", label: "A" }] }',
+  '{ type: DATE, name: "dueOn", label: "Due" }',
+];
+const INVOICE = { nameSingular: 'invoice', namePlural: 'invoices' };
 
 describe.each(DATABASE_KINDS)('every REST route answers the same way on %s', (kind) => {
   let app: TestApp;
@@ -176,8 +171,8 @@ describe.each(DATABASE_KINDS)('every REST route answers the same way on %s', (ki
     const mine = await app.createWorkspace(`answers-${kind}`);
     key = mine.apiKey;
     const other = await app.createWorkspace(`answers-other-${kind}`);
-    await createInvoiceObject(app, key);
-    await createInvoiceObject(app, other.apiKey);
+    await createCustomObject(app, INVOICE, INVOICE_FIELDS, key);
+    await createCustomObject(app, INVOICE, INVOICE_FIELDS, other.apiKey);
     const create = async (path: string, body: unknown, apiKey = key) => {
       const answer = await app.rest('POST', path, body, apiKey);
       expect(answer.status, JSON.stringify(answer.body)).toBe(201);

@@ -44,7 +44,8 @@ function valueSchema(field: FieldSpec): JsonSchema {
         type: 'object',
         properties: {
           amountMicros: { type: ['integer', 'null'], description: 'Millionths of the unit, e.g. 12500000 for 12.50' },
-          currencyCode: { type: ['string', 'null'], pattern: '^[A-Z]{3}$', description: 'ISO 4217, e.g. EUR' },
+          // Three capital letters: checked by the records service, whose message says so.
+          currencyCode: { type: ['string', 'null'], description: 'An ISO 4217 code of three capital letters, e.g. EUR' },
         },
         additionalProperties: false,
       };
