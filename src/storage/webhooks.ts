@@ -114,11 +114,6 @@ export async function findWebhook(db: Kysely<DB>, workspaceId: string, id: strin
     .executeTakeFirst();
 }
 
-/** Any webhook by id, deleted or not, whatever its workspace: for the delivery engine, which holds ids from its own rows. */
-export async function findWebhookById(db: Kysely<DB>, id: string): Promise<WebhookRow | undefined> {
-  return db.selectFrom('webhooks').select(webhookColumns).where('id', '=', id).executeTakeFirst();
-}
-
 /** The workspace's webhooks that are not deleted, oldest first. */
 export async function listWebhooks(db: Kysely<DB>, workspaceId: string): Promise<WebhookRow[]> {
   return db
@@ -221,25 +216,6 @@ export async function rotateWebhookSecret(
     }))
     .where('workspace_id', '=', workspaceId)
     .where('id', '=', id)
-    .where('deleted_at', 'is', null)
-    .returning(webhookColumns)
-    .executeTakeFirst();
-}
-
-/** Sets an ACTIVE live webhook to DISABLED; undefined when it was not active (already disabled, deleted or absent). */
-export async function disableWebhook(
-  db: Kysely<DB>,
-  workspaceId: string,
-  id: string,
-  reason: WebhookDisabledReason,
-  at: Date,
-): Promise<WebhookRow | undefined> {
-  return db
-    .updateTable('webhooks')
-    .set({ status: 'DISABLED', disabled_reason: reason, disabled_at: at, updated_at: at })
-    .where('workspace_id', '=', workspaceId)
-    .where('id', '=', id)
-    .where('status', '=', 'ACTIVE')
     .where('deleted_at', 'is', null)
     .returning(webhookColumns)
     .executeTakeFirst();
