@@ -247,8 +247,8 @@ export class FetchLoop {
     }
     await waited;
     this.parked = false;
-    // Whatever woke it, look for both: relying on a fan-out's notification alone, a lost one (a reconnect) left
-    // events without deliveries for as long as other wake-ups kept coming.
+    // Whatever woke it, look for both: a notification can be lost (a reconnect), and waiting for the fan-out's
+    // own would leave events without deliveries for as long as other wake-ups keep coming.
     this.claimWanted = true;
     this.fanoutWanted = true;
     this.idleFull = new Set();

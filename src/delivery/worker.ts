@@ -213,7 +213,7 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
       unlisten = await database.listen(DELIVERY_CHANNEL, (payload) => {
         // "events" asks for a fan-out; anything else (a reconnect's wake-up has an empty payload) for both. New due
         // deliveries ("deliveries") are claimed when the wake-up ends an idle wait, and a busy worker finds them at
-        // its next recheck: claiming at once on every one cost a claim per fan-out, since a worker's own fan-out
+        // its next recheck: claiming at once on every one would cost a claim per fan-out, since a worker's own fan-out
         // announces the rows it left for others (those of its full endpoints, which it will not take itself).
         if (payload !== NEW_DELIVERIES_ONLY) loop.wantFanout();
         if (payload !== NEW_EVENTS && payload !== NEW_DELIVERIES_ONLY) loop.wantClaim();
