@@ -138,11 +138,11 @@ describe.each(DATABASE_KINDS)('delivery end to end on %s', (kind) => {
         const [delivery] = await deliveriesOf(app, webhook.id);
         const attempts = await attemptsOf(app, delivery.id);
         expect([delivery.status, delivery.attempt_count, attempts.length]).toEqual(['PENDING', index + 1, index + 1]);
-        // The step counts from the attempt's end: at least the step plus the attempt's duration after its start,
-        // and well short of the next step (they are a minute apart).
+        // The step counts from the attempt's end, on the injected clock: at least the step after its start, and
+        // well short of the next step (they are a minute apart).
         const last = attempts.at(-1)!;
         const wait = delivery.next_attempt_at!.getTime() - last.started_at.getTime();
-        expect(wait).toBeGreaterThanOrEqual(step + last.duration_ms);
+        expect(wait).toBeGreaterThanOrEqual(step);
         expect(wait).toBeLessThan(step + 60_000);
         // A second before it is due: nothing is sent.
         await moveClockTo(new Date(delivery.next_attempt_at!.getTime() - 1_000));
@@ -180,7 +180,7 @@ describe.each(DATABASE_KINDS)('delivery end to end on %s', (kind) => {
       const [first] = await attemptsOf(app, waiting.id);
       expect(first!.status_code).toBe(503);
       const wait = waiting.next_attempt_at!.getTime() - first!.started_at.getTime();
-      expect(wait).toBeGreaterThanOrEqual(600_000 + first!.duration_ms);
+      expect(wait).toBeGreaterThanOrEqual(600_000);
       expect(wait).toBeLessThan(600_000 + steps[0]!);
       // Past the schedule's first step, short of the Retry-After: still waiting.
       await moveClockTo(new Date(first!.started_at.getTime() + steps[0]! + 1_000));
