@@ -196,7 +196,11 @@ function loadGraphQLLimits(env: Env): GraphQLLimits {
   return limits;
 }
 
-/** Reads the configuration from environment variables (CONTRACT.md section 1); throws naming the bad variable. */
+/**
+ * Reads the configuration from environment variables (CONTRACT.md section 1), then applies `overrides` (tests,
+ * embedding) before the defaults that depend on other settings are filled in and every rule is checked: an
+ * override is held to the same rules as the variable it stands for. Throws naming the bad variable.
+ */
 export function loadConfig(env: Env = process.env, overrides: Partial<Config> = {}): Config {
   const production = env.NODE_ENV === 'production';
   const databaseUrl = env.DATABASE_URL?.trim() || undefined;
@@ -248,36 +252,63 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     logFormat: parseLogFormat(env.LOG_FORMAT || 'auto'),
     graphql: loadGraphQLLimits(env),
   };
-  if (config.timeouts.headersMs > config.timeouts.requestMs) {
-    throw new Error(`SWITCHBOARD_HEADERS_TIMEOUT: must not be longer than SWITCHBOARD_REQUEST_TIMEOUT (${config.timeouts.requestMs} ms)`);
-  }
+  Object.assign(config, overrides);
+  // Copied: the derived idle timeout below must not write into an object the caller passed in.
+  config.timeouts = { ...config.timeouts };
   // A test send keeps its client's connection silent for up to one delivery timeout: the idle cut must outlast it.
-  config.timeouts.idleMs = env.SWITCHBOARD_IDLE_TIMEOUT
-    ? parsePositiveDuration(env.SWITCHBOARD_IDLE_TIMEOUT, 'SWITCHBOARD_IDLE_TIMEOUT')
-    : config.deliveryTimeoutMs + 30_000;
-  if (config.timeouts.idleMs < config.deliveryTimeoutMs + 1_000) {
-    throw new Error(`SWITCHBOARD_IDLE_TIMEOUT: must be at least 1s longer than SWITCHBOARD_DELIVERY_TIMEOUT (${config.deliveryTimeoutMs} ms)`);
+  if (overrides.timeouts?.idleMs === undefined) {
+    config.timeouts.idleMs = env.SWITCHBOARD_IDLE_TIMEOUT
+      ? parsePositiveDuration(env.SWITCHBOARD_IDLE_TIMEOUT, 'SWITCHBOARD_IDLE_TIMEOUT')
+      : config.deliveryTimeoutMs + 30_000;
   }
   // A server others can reach must not become a proxy into the network it runs in; one listening on loopback
   // only is someone's local setup, where a receiver on localhost is the normal case.
   const allowPrivate = env.SWITCHBOARD_ALLOW_PRIVATE_TARGETS;
-  if (allowPrivate !== undefined && allowPrivate !== '') {
+  if (overrides.allowPrivateTargets !== undefined) {
+    config.privateTargetsDefault = overrides.privateTargetsDefault ?? 'configured';
+  } else if (allowPrivate !== undefined && allowPrivate !== '') {
     config.allowPrivateTargets = parseBoolean(allowPrivate, 'SWITCHBOARD_ALLOW_PRIVATE_TARGETS');
     config.privateTargetsDefault = 'configured';
-  } else if (!production && isLoopbackHost(config.host)) {
+  } else if (!config.production && isLoopbackHost(config.host)) {
     config.allowPrivateTargets = true;
     config.privateTargetsDefault = 'loopback';
+  }
+  // A lease must outlast a queued wait plus one whole attempt, or a slow attempt could be claimed twice.
+  if (overrides.leaseMs === undefined) {
+    config.leaseMs = env.SWITCHBOARD_LEASE
+      ? parseDuration(env.SWITCHBOARD_LEASE, 'SWITCHBOARD_LEASE')
+      : 2 * config.deliveryTimeoutMs + 30_000;
+  }
+  validateConfig(config);
+  return config;
+}
+
+/** The rules every configuration meets, however its values were given; throws naming the variable. */
+export function validateConfig(config: Config): void {
+  if (!Number.isInteger(config.port) || config.port < 0 || config.port > 65_535) {
+    throw new Error(`PORT: ${config.port} must be a whole number from 0 to 65535`);
+  }
+  if (config.retryScheduleMs.length === 0 || config.retryScheduleMs.some((ms) => !Number.isFinite(ms) || ms < 0)) {
+    throw new Error('SWITCHBOARD_RETRY_SCHEDULE: must hold at least one duration, none negative');
+  }
+  if (!(config.deliveryTimeoutMs >= 1)) throw new Error('SWITCHBOARD_DELIVERY_TIMEOUT: must be at least 1ms');
+  for (const [value, name] of [
+    [config.maxInFlight, 'SWITCHBOARD_MAX_IN_FLIGHT'],
+    [config.maxInFlightPerEndpoint, 'SWITCHBOARD_MAX_IN_FLIGHT_PER_ENDPOINT'],
+  ] as const) {
+    if (!Number.isInteger(value) || value < 1) throw new Error(`${name}: ${value} must be a whole number of at least 1`);
+  }
+  if (config.timeouts.headersMs > config.timeouts.requestMs) {
+    throw new Error(`SWITCHBOARD_HEADERS_TIMEOUT: must not be longer than SWITCHBOARD_REQUEST_TIMEOUT (${config.timeouts.requestMs} ms)`);
+  }
+  if (config.timeouts.idleMs < config.deliveryTimeoutMs + 1_000) {
+    throw new Error(`SWITCHBOARD_IDLE_TIMEOUT: must be at least 1s longer than SWITCHBOARD_DELIVERY_TIMEOUT (${config.deliveryTimeoutMs} ms)`);
   }
   if (config.lockStaleMs < 1_000) {
     throw new Error('SWITCHBOARD_DATA_DIR_LOCK_STALE: must be at least 1s (the holder refreshes its lock every third of it)');
   }
-  // A lease must outlast a queued wait plus one whole attempt, or a slow attempt could be claimed twice.
-  config.leaseMs = env.SWITCHBOARD_LEASE
-    ? parseDuration(env.SWITCHBOARD_LEASE, 'SWITCHBOARD_LEASE')
-    : 2 * config.deliveryTimeoutMs + 30_000;
   if (config.leaseMs < config.deliveryTimeoutMs + 1_000) {
     throw new Error(`SWITCHBOARD_LEASE: must be at least 1s longer than SWITCHBOARD_DELIVERY_TIMEOUT (${config.deliveryTimeoutMs} ms)`);
   }
   if (config.heartbeatMs < 100) throw new Error('SWITCHBOARD_HEARTBEAT: must be at least 100ms');
-  return { ...config, ...overrides };
 }

@@ -48,6 +48,8 @@ export interface FetchLoopOptions {
   recheckDueMs: number;
   /** Held claims now (FULL is entered only with something held: it would never free otherwise). */
   held(): number;
+  /** The loop has just parked: it waits in IDLE with nothing due now (see `parkedAfter`). */
+  onParked?(): void;
 }
 
 export class FetchLoop {
@@ -65,6 +67,10 @@ export class FetchLoop {
   private running: Promise<void> | undefined;
   private dueTimer: NodeJS.Timeout | undefined;
   private dueTimerAt = Infinity;
+  /** How many times the loop has parked; a round asked for by `requestRound` ends in a park numbered above it. */
+  private parks = 0;
+  /** The current idle wait is a park: nothing was due at the clock's now and no failed statement waits to retry. */
+  private parked = false;
 
   constructor(
     private readonly source: WorkSource,
@@ -110,6 +116,24 @@ export class FetchLoop {
       this.wantClaim();
     }, delay);
     this.dueTimer.unref();
+  }
+
+  /**
+   * Asks for a full round (a claim and a fan-out) and returns a ticket for `parkedAfter`. A round that began before
+   * this call leaves the wake-up pending, so the first park after it belongs to a round begun after this call.
+   */
+  requestRound(): number {
+    this.wantClaim();
+    this.wantFanout();
+    return this.parks;
+  }
+
+  /**
+   * Parked now, in a round begun after `requestRound` returned `ticket`: it waits in IDLE for a wake-up, found
+   * nothing due at the clock's now, and no failed statement is waiting to be tried again.
+   */
+  parkedAfter(ticket: number): boolean {
+    return this.parks > ticket && this.parked && this.current === 'IDLE' && this.signal.waiting;
   }
 
   /** Ends an idle wait without asking for anything: the wait's end itself looks for both kinds of work. */
@@ -201,18 +225,30 @@ export class FetchLoop {
     this.setMode('IDLE');
     this.idleFull = new Set(fullEndpoints);
     let wait = this.options.idlePollMs;
+    // Whether anything waits to be done now is known only when nextDueAt answered.
+    let dueNow = true;
     try {
       const due = await this.source.nextDueAt(fullEndpoints);
-      if (due) wait = Math.min(wait, Math.max(1, due.getTime() - this.options.clock.now().getTime()));
+      const untilDue = due ? due.getTime() - this.options.clock.now().getTime() : Infinity;
+      dueNow = untilDue <= 0;
+      wait = Math.min(wait, Math.max(1, untilDue));
     } catch (error) {
       this.source.failed('nextDueAt', error);
     }
     const paused = [this.claimBackoff.remainingMs(), this.dispatchBackoff.remainingMs()].filter((ms) => ms > 0);
     if (paused.length > 0) wait = Math.min(wait, ...paused);
     if (this.stopped) return;
-    await this.signal.wait(wait);
-    // Whatever woke it, look for both: relying on a fan-out's notification alone, a lost one (a reconnect) left
-    // events without deliveries for as long as other wake-ups kept coming.
+    const waited = this.signal.wait(wait);
+    // A wait that returned at once (a wake-up came during the round) is no park either.
+    this.parked = !dueNow && paused.length === 0 && this.signal.waiting;
+    if (this.parked) {
+      this.parks++;
+      this.options.onParked?.();
+    }
+    await waited;
+    this.parked = false;
+    // Whatever woke it, look for both: a notification can be lost (a reconnect), and waiting for the fan-out's
+    // own would leave events without deliveries for as long as other wake-ups keep coming.
     this.claimWanted = true;
     this.fanoutWanted = true;
     this.idleFull = new Set();

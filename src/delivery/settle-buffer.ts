@@ -11,10 +11,17 @@ export class BatchBuffer<T> {
     private readonly write: (batch: T[]) => Promise<void>,
     private readonly maxBatch: number,
     private readonly delayMs: number,
+    /** Called each time the buffer becomes empty with no write running. */
+    private readonly onEmpty?: () => void,
   ) {}
 
   get size(): number {
     return this.items.length;
+  }
+
+  /** Nothing is waiting and no write runs. */
+  get empty(): boolean {
+    return this.items.length === 0 && this.running === undefined;
   }
 
   add(item: T): void {
@@ -39,6 +46,7 @@ export class BatchBuffer<T> {
         while (this.items.length > 0) await this.write(this.items.splice(0, this.maxBatch));
       } finally {
         this.running = undefined;
+        if (this.items.length === 0) this.onEmpty?.();
       }
     })();
   }

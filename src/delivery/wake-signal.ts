@@ -13,6 +13,11 @@ export class WakeSignal {
     waiter?.();
   }
 
+  /** Someone is waiting now (a wait() that did not return at once and has not ended yet). */
+  get waiting(): boolean {
+    return this.waiter !== undefined;
+  }
+
   /** Forgets wake-ups that came before now (the caller is about to look for work anyway). */
   clear(): void {
     this.pending = false;

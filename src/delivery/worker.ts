@@ -51,6 +51,12 @@ export interface DeliveryWorker {
   wake(): void;
   /** Writes every finished attempt now. */
   flush(): Promise<void>;
+  /**
+   * Resolves once the worker has looked for work since this call and is quiet: nothing due at the clock's now,
+   * nothing in flight or waiting for a slot, every finished attempt stored. Tests wait for it before asserting
+   * that nothing more happened. Rejects if the worker stops first.
+   */
+  idle(): Promise<void>;
   /** Requests in flight plus claimed deliveries waiting for an endpoint slot. */
   readonly active: number;
 }
@@ -86,12 +92,19 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
   /** Where the next claim around full endpoints starts its round of webhooks. */
   let lastServedWebhookId: string | null = null;
 
+  /** Callers of idle(), each checking whether the worker is quiet for its ticket. */
+  const idleWaiters = new Set<{ check(): void; stopped(): void }>();
+  const checkIdle = () => {
+    for (const waiter of idleWaiters) waiter.check();
+  };
+
   const settler = new BatchBuffer<FinishedAttempt>(
     createSettler({ database, clock, log, metrics, disableAfterMs: config.disableAfterMs, stopping: () => stopping, retryDueAt: (at) => loop.wantClaimAt(at) }),
     SETTLE_BATCH,
     SETTLE_DELAY_MS,
+    checkIdle,
   );
-  const releaser = new BatchBuffer<Lease>(release, SETTLE_BATCH, 0);
+  const releaser = new BatchBuffer<Lease>(release, SETTLE_BATCH, 0, checkIdle);
 
   const source: WorkSource = {
     room: () => ({ free: Math.min(CLAIM_BATCH, heldLimit - slots.total), fullEndpoints: slots.fullEndpoints(heldPerEndpoint) }),
@@ -128,7 +141,7 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
   };
   const loop = new FetchLoop(source, {
     clock, lowWater: Math.max(1, Math.min(CLAIM_BATCH, Math.floor(config.maxInFlight / 4))),
-    idlePollMs: IDLE_POLL_MS, recheckDueMs: RECHECK_DUE_MS, held: () => slots.total,
+    idlePollMs: IDLE_POLL_MS, recheckDueMs: RECHECK_DUE_MS, held: () => slots.total, onParked: checkIdle,
   });
 
   /** Hands claimed deliveries to their endpoints (ending those whose webhook went inactive). */
@@ -171,6 +184,7 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
         pump(delivery.webhookId);
         if (slots.total === 0) drained?.();
         if (!stopping) loop.slotFreed(delivery.webhookId, slots.held(delivery.webhookId) < heldPerEndpoint);
+        checkIdle();
       });
   }
 
@@ -199,7 +213,7 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
       unlisten = await database.listen(DELIVERY_CHANNEL, (payload) => {
         // "events" asks for a fan-out; anything else (a reconnect's wake-up has an empty payload) for both. New due
         // deliveries ("deliveries") are claimed when the wake-up ends an idle wait, and a busy worker finds them at
-        // its next recheck: claiming at once on every one cost a claim per fan-out, since a worker's own fan-out
+        // its next recheck: claiming at once on every one would cost a claim per fan-out, since a worker's own fan-out
         // announces the rows it left for others (those of its full endpoints, which it will not take itself).
         if (payload !== NEW_DELIVERIES_ONLY) loop.wantFanout();
         if (payload !== NEW_EVENTS && payload !== NEW_DELIVERIES_ONLY) loop.wantClaim();
@@ -216,9 +230,28 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
       await settler.drain();
       await releaser.drain();
     },
+    idle() {
+      if (stopping || !heartbeatLoop) return Promise.reject(new Error('the delivery worker is not running'));
+      const ticket = loop.requestRound();
+      return new Promise<void>((resolve, reject) => {
+        const waiter = {
+          check() {
+            if (!loop.parkedAfter(ticket) || slots.total > 0 || !settler.empty || !releaser.empty) return;
+            idleWaiters.delete(waiter);
+            resolve();
+          },
+          stopped() {
+            idleWaiters.delete(waiter);
+            reject(new Error('the delivery worker stopped before it was idle'));
+          },
+        };
+        idleWaiters.add(waiter);
+      });
+    },
     async stop(graceMs = 5_000) {
       if (!heartbeatLoop || stopping) return;
       stopping = true;
+      for (const waiter of idleWaiters) waiter.stopped();
       await unlisten?.().catch(() => {});
       await loop.stop();
       for (const delivery of slots.takeAllWaiting()) releaser.add(leaseOf(delivery));

@@ -422,6 +422,32 @@ export function validateNewObject(input: unknown, existing: readonly ObjectMetad
 
 export type ObjectChanges = Partial<Pick<ObjectMetadata, 'labelSingular' | 'labelPlural' | 'description' | 'icon' | 'isActive' | 'isLabelSyncedWithName'>>;
 
+/** What an object's and a field's update share: description, icon and boolean flags. */
+interface SharedChanges {
+  description?: string | null;
+  icon?: string | null;
+}
+
+/**
+ * Validates `key` into `changes` if it is one of the properties objects and fields share (description, icon,
+ * or one of `flags`); false for any other key, which the caller handles.
+ */
+function applySharedChange<Flag extends string>(
+  changes: SharedChanges & Partial<Record<Flag, boolean>>,
+  key: string,
+  value: unknown,
+  fieldPath: string,
+  flags: readonly Flag[],
+): boolean {
+  if (key === 'description') changes.description = validateText(value, fieldPath, MAX_DESCRIPTION_LENGTH, false);
+  else if (key === 'icon') changes.icon = validateText(value, fieldPath, MAX_ICON_LENGTH, false);
+  else if ((flags as readonly string[]).includes(key)) {
+    const flag = validateBoolean(value, fieldPath);
+    if (flag !== undefined) (changes as Partial<Record<string, boolean>>)[key] = flag;
+  } else return false;
+  return true;
+}
+
 /** Validates updateOneObject's `input.update`. Names cannot change: events, webhooks and clients hold them. */
 export function validateObjectChanges(input: unknown, current: ObjectMetadata, path = 'input.update'): ObjectChanges {
   const update = requireRecord(input, path);
@@ -429,23 +455,12 @@ export function validateObjectChanges(input: unknown, current: ObjectMetadata, p
   for (const [key, value] of Object.entries(update)) {
     const fieldPath = `${path}.${key}`;
     if (value === undefined) continue;
+    if (applySharedChange(changes, key, value, fieldPath, ['isActive', 'isLabelSyncedWithName'])) continue;
     switch (key) {
       case 'labelSingular':
       case 'labelPlural':
         changes[key] = validateText(value, fieldPath, MAX_LABEL_LENGTH, true)!;
         break;
-      case 'description':
-        changes.description = validateText(value, fieldPath, MAX_DESCRIPTION_LENGTH, false);
-        break;
-      case 'icon':
-        changes.icon = validateText(value, fieldPath, MAX_ICON_LENGTH, false);
-        break;
-      case 'isActive':
-      case 'isLabelSyncedWithName': {
-        const flag = validateBoolean(value, fieldPath);
-        if (flag !== undefined) changes[key] = flag;
-        break;
-      }
       case 'nameSingular':
       case 'namePlural':
         // Twenty's settings page sends the names along with the labels; the same names are no change.
@@ -623,23 +638,11 @@ export function validateFieldChanges(input: unknown, current: FieldMetadata, pat
   for (const [key, value] of Object.entries(update)) {
     const fieldPath = `${path}.${key}`;
     if (value === undefined) continue;
+    if (applySharedChange(changes, key, value, fieldPath, ['isActive', 'isNullable', 'isLabelSyncedWithName'])) continue;
     switch (key) {
       case 'label':
         changes.label = validateText(value, fieldPath, MAX_LABEL_LENGTH, true)!;
         break;
-      case 'description':
-        changes.description = validateText(value, fieldPath, MAX_DESCRIPTION_LENGTH, false);
-        break;
-      case 'icon':
-        changes.icon = validateText(value, fieldPath, MAX_ICON_LENGTH, false);
-        break;
-      case 'isActive':
-      case 'isNullable':
-      case 'isLabelSyncedWithName': {
-        const flag = validateBoolean(value, fieldPath);
-        if (flag !== undefined) changes[key] = flag;
-        break;
-      }
       case 'options':
         if (current.type !== 'SELECT' && current.type !== 'MULTI_SELECT') {
           if (value !== null) throw invalidInput(fieldPath, `only SELECT and MULTI_SELECT fields take options, not ${current.type}`);

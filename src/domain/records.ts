@@ -170,6 +170,7 @@ export function referencesTo(objects: readonly ObjectSpec[], target: ObjectName)
   );
 }
 
+/** The one UUID rule (any version, either case): ids from clients, cursors and storage are checked with it. */
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 // Deliberately simple: one @, no spaces, a dot in the domain. Real validation is sending a mail.
 const EMAIL_PATTERN = /^[^\s@]+@[^\s@.]+(\.[^\s@.]+)+$/;

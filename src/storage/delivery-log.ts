@@ -217,22 +217,37 @@ export interface WebhookStatsRow {
   filtered: number;
 }
 
-/** Attempt figures of one webhook since a time: an attempt succeeded when it got a 2xx answer. */
-export async function webhookAttemptStats(db: Kysely<DB>, webhookId: string, since: Date): Promise<WebhookStatsRow> {
-  const result = await sql<{
-    sent: string;
-    succeeded: string;
-    p50: number | null;
-    p95: number | null;
-    last_success: Date | null;
-    last_failure: Date | null;
-  }>`
-    SELECT count(*) AS sent,
+/** What webhookAttemptStats and webhookAttemptSeries compute over a set of attempts (count(*) comes back as text). */
+interface AttemptAggregates {
+  sent: string;
+  succeeded: string;
+  p50: number | null;
+  p95: number | null;
+  last_success: Date | null;
+  last_failure: Date | null;
+}
+
+/** The select list of AttemptAggregates over delivery_attempts' columns: an attempt succeeded on a 2xx answer. */
+const ATTEMPT_AGGREGATES = sql`count(*) AS sent,
            count(*) FILTER (WHERE status_code BETWEEN 200 AND 299) AS succeeded,
            percentile_cont(0.5) WITHIN GROUP (ORDER BY duration_ms) AS p50,
            percentile_cont(0.95) WITHIN GROUP (ORDER BY duration_ms) AS p95,
            max(started_at) FILTER (WHERE status_code BETWEEN 200 AND 299) AS last_success,
-           max(started_at) FILTER (WHERE status_code IS NULL OR status_code NOT BETWEEN 200 AND 299) AS last_failure
+           max(started_at) FILTER (WHERE status_code IS NULL OR status_code NOT BETWEEN 200 AND 299) AS last_failure`;
+
+function toStats(row: AttemptAggregates): WebhookStatsRow {
+  const sent = Number(row.sent);
+  const succeeded = Number(row.succeeded);
+  return {
+    sent, succeeded, failed: sent - succeeded, p50LatencyMs: row.p50, p95LatencyMs: row.p95,
+    lastSuccessAt: row.last_success, lastFailureAt: row.last_failure, filtered: 0,
+  };
+}
+
+/** Attempt figures of one webhook since a time: an attempt succeeded when it got a 2xx answer. */
+export async function webhookAttemptStats(db: Kysely<DB>, webhookId: string, since: Date): Promise<WebhookStatsRow> {
+  const result = await sql<AttemptAggregates>`
+    SELECT ${ATTEMPT_AGGREGATES}
     FROM delivery_attempts
     WHERE webhook_id = ${webhookId} AND started_at >= ${since}
   `.execute(db);
@@ -241,18 +256,7 @@ export async function webhookAttemptStats(db: Kysely<DB>, webhookId: string, sin
     WHERE webhook_id = ${webhookId} AND hour >= date_trunc('hour', ${since}::timestamptz)
   `.execute(db);
   const row = result.rows[0];
-  const sent = Number(row?.sent ?? 0);
-  const succeeded = Number(row?.succeeded ?? 0);
-  return {
-    sent,
-    succeeded,
-    failed: sent - succeeded,
-    p50LatencyMs: row?.p50 ?? null,
-    p95LatencyMs: row?.p95 ?? null,
-    lastSuccessAt: row?.last_success ?? null,
-    lastFailureAt: row?.last_failure ?? null,
-    filtered: Number(filtered.rows[0]?.filtered ?? 0),
-  };
+  return { ...(row ? toStats(row) : emptyStats()), filtered: Number(filtered.rows[0]?.filtered ?? 0) };
 }
 
 /** Removes the screened-out tallies of hours that ended before `cutoff`. */
@@ -398,24 +402,8 @@ export async function webhookAttemptSeries(
 ): Promise<Map<string, WebhookSeriesRow>> {
   const series = new Map<string, WebhookSeriesRow>();
   if (webhookIds.length === 0) return series;
-  const result = await sql<{
-    webhook_id: string;
-    bucket: number | null;
-    whole: number;
-    sent: string;
-    succeeded: string;
-    p50: number | null;
-    p95: number | null;
-    last_success: Date | null;
-    last_failure: Date | null;
-  }>`
-    SELECT webhook_id, bucket, GROUPING(bucket) AS whole,
-           count(*) AS sent,
-           count(*) FILTER (WHERE status_code BETWEEN 200 AND 299) AS succeeded,
-           percentile_cont(0.5) WITHIN GROUP (ORDER BY duration_ms) AS p50,
-           percentile_cont(0.95) WITHIN GROUP (ORDER BY duration_ms) AS p95,
-           max(started_at) FILTER (WHERE status_code BETWEEN 200 AND 299) AS last_success,
-           max(started_at) FILTER (WHERE status_code IS NULL OR status_code NOT BETWEEN 200 AND 299) AS last_failure
+  const result = await sql<AttemptAggregates & { webhook_id: string; bucket: number | null; whole: number }>`
+    SELECT webhook_id, bucket, GROUPING(bucket) AS whole, ${ATTEMPT_AGGREGATES}
     FROM (
       SELECT webhook_id, status_code, duration_ms, started_at,
              floor(extract(epoch FROM started_at) / ${bucketSeconds})::bigint AS bucket
@@ -434,28 +422,13 @@ export async function webhookAttemptSeries(
     return found;
   };
   for (const row of result.rows) {
-    const sent = Number(row.sent);
-    const succeeded = Number(row.succeeded);
     const target = entry(row.webhook_id);
+    const stats = toStats(row);
     if (Number(row.whole) === 1) {
-      target.summary = {
-        sent,
-        succeeded,
-        failed: sent - succeeded,
-        p50LatencyMs: row.p50,
-        p95LatencyMs: row.p95,
-        lastSuccessAt: row.last_success,
-        lastFailureAt: row.last_failure,
-        filtered: target.summary.filtered,
-      };
+      target.summary = { ...stats, filtered: target.summary.filtered };
     } else {
-      target.points.push({
-        start: new Date(Number(row.bucket) * bucketSeconds * 1000),
-        succeeded,
-        failed: sent - succeeded,
-        p50LatencyMs: row.p50,
-        p95LatencyMs: row.p95,
-      });
+      const { succeeded, failed, p50LatencyMs, p95LatencyMs } = stats;
+      target.points.push({ start: new Date(Number(row.bucket) * bucketSeconds * 1000), succeeded, failed, p50LatencyMs, p95LatencyMs });
     }
   }
   // Events the webhooks' screens turned away, over the same window: one more statement for all of them.

@@ -1,46 +1,15 @@
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type Selectable } from 'kysely';
 import type { FieldType } from '../domain/field-types.ts';
 import type { FieldChanges, FieldMetadata, NewField, NewObject, ObjectChanges, ObjectMetadata, WorkspaceMetadata } from '../domain/metadata.ts';
 import { standardMetadata } from '../domain/metadata.ts';
-import type { DB } from './schema.ts';
+import type { DB, FieldMetadataTable, ObjectMetadataTable } from './schema.ts';
 
 /** NOTIFY channel of metadata changes; the payload is `{workspaceId}:{version}`. */
 export const METADATA_CHANNEL = 'switchboard_metadata';
 
-interface ObjectRow {
-  id: string;
-  workspace_id: string;
-  name_singular: string;
-  name_plural: string;
-  label_singular: string;
-  label_plural: string;
-  description: string | null;
-  icon: string | null;
-  is_active: boolean;
-  is_label_synced_with_name: boolean;
-  created_at: Date;
-  updated_at: Date;
-}
-
-interface FieldRow {
-  id: string;
-  workspace_id: string;
-  object_metadata_id: string;
-  type: string;
-  name: string;
-  label: string;
-  description: string | null;
-  icon: string | null;
-  is_active: boolean;
-  is_nullable: boolean;
-  is_label_synced_with_name: boolean;
-  default_value: unknown;
-  options: unknown;
-  settings: unknown;
-  relation_target_object_metadata_id: string | null;
-  created_at: Date;
-  updated_at: Date;
-}
+/** Rows as kysely reads them from the tables schema.ts declares. */
+type ObjectRow = Selectable<ObjectMetadataTable>;
+type FieldRow = Selectable<FieldMetadataTable>;
 
 function toObject(row: ObjectRow): ObjectMetadata {
   return {

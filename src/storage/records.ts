@@ -1,5 +1,5 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
-import { jsonColumnOf, type FieldKind, type FieldSpec, type FieldValue, type ObjectSpec, type RecordRow } from '../domain/records.ts';
+import { isUuid, jsonColumnOf, type FieldKind, type FieldSpec, type FieldValue, type ObjectSpec, type RecordRow } from '../domain/records.ts';
 import type { RecordFilter } from '../domain/record-filter.ts';
 import type { OrderTerm } from '../domain/record-order.ts';
 import type { DB } from './schema.ts';
@@ -35,10 +35,8 @@ export function recordScope(object: ObjectSpec, workspaceId: string): RawBuilder
   return sql`object_metadata_id = ${sql.lit(uuidLiteral(object.objectMetadataId))}::uuid AND ${workspace}`;
 }
 
-const UUID_TEXT = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 function uuidLiteral(value: string | undefined): string {
-  if (!value || !UUID_TEXT.test(value)) throw new Error(`recordScope: ${String(value)} is not a metadata id`);
+  if (!isUuid(value)) throw new Error(`recordScope: ${String(value)} is not a metadata id`);
   return value;
 }
 

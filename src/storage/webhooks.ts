@@ -114,11 +114,6 @@ export async function findWebhook(db: Kysely<DB>, workspaceId: string, id: strin
     .executeTakeFirst();
 }
 
-/** Any webhook by id, deleted or not, whatever its workspace: for the delivery engine, which holds ids from its own rows. */
-export async function findWebhookById(db: Kysely<DB>, id: string): Promise<WebhookRow | undefined> {
-  return db.selectFrom('webhooks').select(webhookColumns).where('id', '=', id).executeTakeFirst();
-}
-
 /** The workspace's webhooks that are not deleted, oldest first. */
 export async function listWebhooks(db: Kysely<DB>, workspaceId: string): Promise<WebhookRow[]> {
   return db
@@ -231,9 +226,8 @@ export async function rotateWebhookSecret(
  * Ids of the workspace's ACTIVE, live webhooks whose patterns include one of `candidates` (see
  * matchCandidates): an index lookup on webhook_operations_match, then one primary-key probe of webhooks per
  * match for its status. The order is fixed (OFFSET 0 keeps the lateral probe from being merged into a join the
- * planner may turn around): with statistics taken while most webhooks were disabled, it estimated one active
- * webhook, scanned them all and compared each with every subscription (5.4 ms for 310 webhooks, against
- * 0.1 ms), on every write.
+ * planner may turn around): with statistics taken while most webhooks were disabled, the planner would expect
+ * one active webhook, scan them all and compare each with every subscription, on every write.
  */
 export function matchingWebhookIdsQuery(db: Kysely<DB>, workspaceId: string, candidates: string[]) {
   return db

@@ -6,18 +6,17 @@ import type { Clock } from '../domain/clock.ts';
 import { invalidInput, notFound, SwitchboardError } from '../domain/errors.ts';
 import { requireStorableText } from '../domain/stored-text.ts';
 import { DEFAULT_OPERATIONS, EVENT_OBJECTS, validateOperations } from '../domain/operations.ts';
+import { isUuid } from '../domain/records.ts';
 import { normaliseTargetUrl, type TargetUrlRules } from '../domain/target-url.ts';
 import { validateWebhookFields, validateWebhookFilter } from '../domain/webhook-screen.ts';
 import type { DB, WebhookDisabledReason, WebhookOrdering, WebhookStatus } from '../storage/schema.ts';
-import { disableWebhooksAnnounced, updateWebhookAnnounced } from '../storage/operational-events.ts';
+import { updateWebhookAnnounced } from '../storage/operational-events.ts';
 import * as store from '../storage/webhooks.ts';
 import { createSecretBox, type SecretBox } from './secret-box.ts';
 import {
   generateWebhookSecret,
-  openSigningSecrets,
   ROTATION_GRACE_PERIOD_MS,
   validateGivenSecret,
-  type StoredSecrets,
 } from './secrets.ts';
 
 export const MAX_DESCRIPTION_LENGTH = 1000;
@@ -95,18 +94,6 @@ export interface WebhookService {
   delete(workspaceId: string, id: string): Promise<Webhook>;
   /** A new generated secret; the previous one keeps signing for ROTATION_GRACE_PERIOD_MS. */
   rotateSecret(workspaceId: string, id: string): Promise<Webhook>;
-  /**
-   * For the delivery engine (410 Gone, auto-disable): sets an ACTIVE webhook to DISABLED, writes its
-   * webhook.disabled event in the same transaction, and logs why.
-   * Answers whether it changed anything (false when already disabled, deleted or absent).
-   */
-  disableWebhook(workspaceId: string, id: string, reason: WebhookDisabledReason): Promise<boolean>;
-  /**
-   * For the delivery engine: the plain signing secrets of a webhook (a stored row, or its id, in any
-   * workspace, deleted or not): current first, then the previous one while its grace period lasts.
-   * With a row in hand, the synchronous openSigningSecrets(box, row, now) in secrets.ts does the same.
-   */
-  signingSecrets(webhook: string | StoredSecrets, now?: Date): Promise<string[]>;
   /** Seals and opens secrets at rest (SWITCHBOARD_ENCRYPTION_KEY). */
   readonly secretBox: SecretBox;
 }
@@ -119,8 +106,6 @@ export interface WebhookServiceDeps {
   /** The singular names of the workspace's active objects, which operations may name (default: the standard ones). */
   objectNames?: (workspaceId: string) => Promise<readonly string[]>;
 }
-
-const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function toWebhook(row: store.WebhookRow, plainSecret: string | null = null): Webhook {
   return {
@@ -200,7 +185,7 @@ function mergeChanges(input: UpdateWebhookInput): { changes: WebhookFieldChanges
 }
 
 export function createWebhookService(deps: WebhookServiceDeps): WebhookService {
-  const { db, clock, logger } = deps;
+  const { db, clock } = deps;
   const objectNames = deps.objectNames ?? (async () => EVENT_OBJECTS);
   const secretBox = createSecretBox(deps.config.encryptionKey);
   const maxWebhooks = deps.config.maxWebhooksPerWorkspace;
@@ -211,7 +196,7 @@ export function createWebhookService(deps: WebhookServiceDeps): WebhookService {
 
   async function findRow(workspaceId: string, id: string): Promise<store.WebhookRow | undefined> {
     // An id that is not a UUID names no webhook; checking here keeps PostgreSQL's cast error out of the answer.
-    if (!UUID_PATTERN.test(id)) return undefined;
+    if (!isUuid(id)) return undefined;
     return store.findWebhook(db, workspaceId, id.toLowerCase());
   }
 
@@ -240,7 +225,7 @@ export function createWebhookService(deps: WebhookServiceDeps): WebhookService {
       // Everything is validated before anything is written.
       let id: string = randomUUID();
       if (input.id !== undefined && input.id !== null) {
-        if (!UUID_PATTERN.test(input.id)) throw invalidInput('id', `${JSON.stringify(input.id)} is not a UUID`);
+        if (!isUuid(input.id)) throw invalidInput('id', `${JSON.stringify(input.id)} is not a UUID`);
         id = input.id.toLowerCase();
       }
       const targetUrl = normaliseTargetUrl(input.targetUrl, urlRules);
@@ -296,7 +281,7 @@ export function createWebhookService(deps: WebhookServiceDeps): WebhookService {
         write.resetFailingSinceIfDisabled = write.status === 'ACTIVE';
       }
 
-      if (!UUID_PATTERN.test(input.id)) throw notFound('webhook', input.id);
+      if (!isUuid(input.id)) throw notFound('webhook', input.id);
       const id = input.id.toLowerCase();
       if (write.operations !== undefined || changes.filter !== undefined || changes.fields !== undefined) {
         // A screen may only name fields of the objects the operations match, so a change to either checks both.
@@ -314,13 +299,13 @@ export function createWebhookService(deps: WebhookServiceDeps): WebhookService {
     },
 
     async delete(workspaceId, id) {
-      if (!UUID_PATTERN.test(id)) throw notFound('webhook', id);
+      if (!isUuid(id)) throw notFound('webhook', id);
       const row = await store.softDeleteWebhook(db, workspaceId, id.toLowerCase(), clock.now());
       return toWebhook(requireFound(row, id));
     },
 
     async rotateSecret(workspaceId, id) {
-      if (!UUID_PATTERN.test(id)) throw notFound('webhook', id);
+      if (!isUuid(id)) throw notFound('webhook', id);
       const now = clock.now();
       const secret = generateWebhookSecret();
       const row = await store.rotateWebhookSecret(
@@ -332,24 +317,6 @@ export function createWebhookService(deps: WebhookServiceDeps): WebhookService {
         now,
       );
       return toWebhook(requireFound(row, id), secret);
-    },
-
-    async disableWebhook(workspaceId, id, reason) {
-      if (!UUID_PATTERN.test(id)) return false;
-      const disabled = await disableWebhooksAnnounced(db, [id.toLowerCase()], reason, clock.now(), { workspaceId });
-      if (disabled.length > 0) logger.warn({ webhookId: id, workspaceId, reason }, 'webhook disabled');
-      return disabled.length > 0;
-    },
-
-    async signingSecrets(webhook, now = clock.now()) {
-      let stored: StoredSecrets | undefined;
-      if (typeof webhook === 'string') {
-        stored = await store.findWebhookById(db, webhook);
-        if (!stored) throw notFound('webhook', webhook);
-      } else {
-        stored = webhook;
-      }
-      return openSigningSecrets(secretBox, stored, now);
     },
   };
 }

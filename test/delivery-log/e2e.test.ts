@@ -97,7 +97,8 @@ describe.each(DATABASE_KINDS)('steering real deliveries on %s', (kind) => {
     expect(rows.find((row) => row.event_id === old.id)!.status).toBe('FAILED');
     const resentIds = receiver.requests.slice(mark).map((request) => request.headers['webhook-id']);
     expect(resentIds.sort()).toEqual(events.slice(1).map((event) => event.id).sort());
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // The worker has looked for work again and is idle: the FAILED one was not among those recovered.
+    await app.server.worker!.idle();
     expect(receiver.requests.length).toBe(mark + 3);
   });
 

@@ -8,9 +8,10 @@ import { loadConfig } from '../../src/config.ts';
 import { startRetention } from '../../src/delivery-log/retention.ts';
 import { createMetrics } from '../../src/observability/metrics.ts';
 import { queueFigures } from '../../src/storage/delivery-log.ts';
-import { DELIVERY_CHANNEL } from '../../src/storage/queue/index.ts';
+import { DELIVERY_CHANNEL, NEW_DELIVERIES_ONLY } from '../../src/storage/queue/index.ts';
 import { createTestDatabase, DATABASE_KINDS, type TestDatabase } from '../helpers/databases.ts';
 import { insertSampleEvents, insertWebhookRow, insertWorkspaceRow } from '../helpers/fixtures.ts';
+import { recordNotifications } from '../helpers/notifications.ts';
 
 const HOUR = 3_600_000;
 
@@ -107,16 +108,16 @@ describe.each(DATABASE_KINDS)('delivery log, redeliver, recover, stats, retentio
     const [row] = await deliveriesOf(webhook.id);
     await settle(row.id, 'SUCCEEDED', [{ statusCode: 204, durationMs: 5, at: now }]);
 
-    let woken = 0;
-    const unlisten = await test.database.listen(DELIVERY_CHANNEL, () => woken++);
+    const notifications = await recordNotifications(test.database, DELIVERY_CHANNEL);
     await expect(log.redeliver(otherWorkspaceId, row.id)).rejects.toMatchObject({ code: 'NOT_FOUND' });
     const again = await log.redeliver(workspaceId, row.id);
     expect(again.status).toBe('PENDING');
     expect(again.nextAttemptAt?.toISOString()).toBe(now.toISOString());
     expect(again.attempts).toHaveLength(1);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(woken).toBeGreaterThan(0);
-    await unlisten();
+    await notifications.caughtUp();
+    // The workers are woken to send it again.
+    expect(notifications.payloads).toContain(NEW_DELIVERIES_ONLY);
+    await notifications.stop();
   });
 
   it('recovers exactly the failed deliveries created since the given time', async () => {

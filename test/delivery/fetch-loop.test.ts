@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { FetchLoop, type FetchMode, type WorkSource } from '../../src/delivery/fetch-loop.ts';
 
 /** A scripted source: claims and dispatches answer from queues of results; every call is recorded with the mode. */
@@ -8,6 +8,7 @@ function scriptedSource(script: {
   free?: () => number;
   failClaims?: number;
   afterClaim?: () => void;
+  nextDue?: () => Date | null;
 }) {
   const calls: string[] = [];
   let loop: FetchLoop | undefined;
@@ -30,7 +31,7 @@ function scriptedSource(script: {
     async nextDueAt() {
       calls.push(`nextDueAt in ${loop!.mode}`);
       if (++idleCalls === 1) onIdle();
-      return null;
+      return script.nextDue?.() ?? null;
     },
     failed(what) {
       calls.push(`failed ${what}`);
@@ -87,17 +88,25 @@ describe('FetchLoop', () => {
     await loop.stop();
   });
 
-  it('claims again when a retry it was told about comes due', async () => {
-    const scripted = scriptedSource({ claims: [], dispatches: [] });
-    const loop = scripted.attach(new FetchLoop(scripted.source, options()));
-    void loop.start();
-    await scripted.idle;
-    const told = performance.now();
-    loop.wantClaimAt(new Date(Date.now() + 50));
-    loop.wantClaimAt(new Date(Date.now() + 60_000)); // later than the one kept: ignored
-    while (scripted.calls.filter((call) => call.startsWith('claim')).length < 2) await new Promise((resolve) => setTimeout(resolve, 5));
-    expect(performance.now() - told).toBeGreaterThanOrEqual(45);
-    await loop.stop();
+  it('claims again when a retry it was told about comes due, not before', async () => {
+    // The retry timer is a real setTimeout: faked here, so the test moves time instead of waiting for it.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    try {
+      const scripted = scriptedSource({ claims: [], dispatches: [] });
+      const loop = scripted.attach(new FetchLoop(scripted.source, options()));
+      void loop.start();
+      await scripted.idle;
+      const claims = () => scripted.calls.filter((call) => call.startsWith('claim')).length;
+      loop.wantClaimAt(new Date(Date.now() + 50));
+      loop.wantClaimAt(new Date(Date.now() + 60_000)); // later than the one kept: ignored
+      await vi.advanceTimersByTimeAsync(49);
+      expect(claims()).toBe(1);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(claims()).toBe(2);
+      await loop.stop();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('refuses a transition out of STOPPED and ends without another statement', async () => {
@@ -108,5 +117,67 @@ describe('FetchLoop', () => {
     await loop.start();
     expect(scripted.calls).toEqual([]);
     expect(() => (loop as unknown as { setMode(mode: FetchMode): void }).setMode('CLAIMING')).toThrow(/no transition from STOPPED/);
+  });
+
+  describe('parking (what the worker\'s idle() waits for)', () => {
+    /** Options whose onParked resolves the promise returned by nextPark(). */
+    function parkingOptions() {
+      let parked: (() => void) | undefined;
+      return {
+        options: { ...options(), onParked: () => parked?.() },
+        nextPark: () => new Promise<void>((resolve) => (parked = resolve)),
+      };
+    }
+
+    it('parks after a round begun after requestRound, not in the round that was running', async () => {
+      const scripted = scriptedSource({ claims: [], dispatches: [] });
+      const parking = parkingOptions();
+      const loop = scripted.attach(new FetchLoop(scripted.source, parking.options));
+      const firstPark = parking.nextPark();
+      void loop.start();
+      await firstPark;
+      const ticket = loop.requestRound();
+      // The wake-up ended the park: not parked for this ticket until a new round has looked for work.
+      expect(loop.parkedAfter(ticket)).toBe(false);
+      const before = scripted.calls.length;
+      await parking.nextPark();
+      expect(loop.parkedAfter(ticket)).toBe(true);
+      expect(scripted.calls.slice(before)).toEqual(['claim(10) in CLAIMING', 'dispatch(10) in DISPATCHING', 'nextDueAt in IDLE']);
+      // A wake-up that is not a round's end (a notification) unparks it.
+      loop.nudge();
+      expect(loop.parkedAfter(ticket)).toBe(false);
+      await loop.stop();
+    });
+
+    it('does not count a wait shortened by work due now, only the park once nothing is due', async () => {
+      let due: Date | null = new Date(Date.now() - 1_000);
+      const scripted = scriptedSource({ claims: [], dispatches: [], nextDue: () => due });
+      let parks = 0;
+      const loop = scripted.attach(new FetchLoop(scripted.source, { ...options(), onParked: () => parks++ }));
+      void loop.start();
+      // Something is due now: the loop keeps going round without parking.
+      while (scripted.calls.filter((call) => call.startsWith('nextDueAt')).length < 3) await new Promise((resolve) => setImmediate(resolve));
+      expect(parks).toBe(0);
+      expect(loop.parkedAfter(-1)).toBe(false);
+      due = new Date(Date.now() + 60_000);
+      while (parks === 0) await new Promise((resolve) => setImmediate(resolve));
+      expect(loop.parkedAfter(0)).toBe(true);
+      await loop.stop();
+    });
+
+    it('does not park while a failed statement waits for its backoff', async () => {
+      const scripted = scriptedSource({ claims: [], dispatches: [], failClaims: 1 });
+      let parks = 0;
+      const loop = scripted.attach(new FetchLoop(scripted.source, { ...options(), onParked: () => parks++ }));
+      void loop.start();
+      await scripted.idle;
+      // The claim failed: the idle wait lasts only the backoff, and that is not a park.
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(loop.parkedAfter(-1)).toBe(false);
+      while (parks === 0) await new Promise((resolve) => setImmediate(resolve));
+      expect(scripted.calls.filter((call) => call.startsWith('claim'))).toHaveLength(2);
+      expect(loop.parkedAfter(0)).toBe(true);
+      await loop.stop();
+    });
   });
 });

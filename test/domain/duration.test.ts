@@ -23,6 +23,24 @@ describe('durations', () => {
 });
 
 describe('configuration', () => {
+  it('holds overrides to the same rules as the variables, and derives defaults from them', () => {
+    expect(() => loadConfig({}, { leaseMs: 500 })).toThrow(/^SWITCHBOARD_LEASE: must be at least 1s longer than SWITCHBOARD_DELIVERY_TIMEOUT/);
+    expect(() => loadConfig({}, { maxInFlight: 0 })).toThrow(/^SWITCHBOARD_MAX_IN_FLIGHT: 0 must be a whole number/);
+    expect(() => loadConfig({}, { retryScheduleMs: [] })).toThrow(/^SWITCHBOARD_RETRY_SCHEDULE:/);
+    expect(() => loadConfig({}, { heartbeatMs: 10 })).toThrow(/^SWITCHBOARD_HEARTBEAT:/);
+    expect(() => loadConfig({}, { port: 70_000 })).toThrow(/^PORT:/);
+    // A longer timeout given as an override moves the lease and idle defaults with it, as the variable does.
+    const slow = loadConfig({}, { deliveryTimeoutMs: 120_000 });
+    expect([slow.leaseMs, slow.timeouts.idleMs]).toEqual([270_000, 150_000]);
+    expect([slow.leaseMs, slow.timeouts.idleMs]).toEqual([
+      loadConfig({ SWITCHBOARD_DELIVERY_TIMEOUT: '120s' }).leaseMs,
+      loadConfig({ SWITCHBOARD_DELIVERY_TIMEOUT: '120s' }).timeouts.idleMs,
+    ]);
+    // An explicit override wins over the derived default, and is checked like the rest.
+    expect(loadConfig({}, { leaseMs: 40_000 }).leaseMs).toBe(40_000);
+    expect(loadConfig({ HOST: '0.0.0.0' }, { allowPrivateTargets: true })).toMatchObject({ allowPrivateTargets: true, privateTargetsDefault: 'configured' });
+  });
+
   it('has the contract defaults', () => {
     const config = loadConfig({});
     expect(config.port).toBe(3000);

@@ -3,6 +3,8 @@ import type { Kysely } from 'kysely';
 import type { DB, WebhookStatus } from '../../src/storage/schema.ts';
 import { appendEvents, type NewEvent } from '../../src/storage/events.ts';
 import { dispatchAllFanouts } from '../../src/storage/queue/index.ts';
+import type { SecretBox } from '../../src/webhooks/secret-box.ts';
+import { openSigningSecrets } from '../../src/webhooks/secrets.ts';
 
 /**
  * Inserts a webhook row straight into storage (plain secret), for tests of the delivery side that should not
@@ -77,4 +79,14 @@ export async function appendSampleEvents(
   });
   await db.transaction().execute((trx) => appendEvents(trx, events));
   return events;
+}
+
+/** A webhook's plain signing secrets at `now` (current first), opened from its stored row as the sender does. */
+export async function signingSecretsOf(db: Kysely<DB>, box: SecretBox, webhookId: string, now = new Date()): Promise<string[]> {
+  const row = await db
+    .selectFrom('webhooks')
+    .select(['secret', 'previous_secret as previousSecret', 'previous_secret_expires_at as previousSecretExpiresAt'])
+    .where('id', '=', webhookId)
+    .executeTakeFirstOrThrow();
+  return openSigningSecrets(box, row, now);
 }

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appendEvents, type NewEvent } from '../../src/storage/events.ts';
-import { DELIVERY_CHANNEL, dispatchFanouts, NEW_DELIVERIES_ONLY } from '../../src/storage/queue/index.ts';
+import { DELIVERY_CHANNEL, dispatchFanouts, NEW_DELIVERIES_ONLY, NEW_EVENTS } from '../../src/storage/queue/index.ts';
 import { createTestDatabase, DATABASE_KINDS, type TestDatabase } from '../helpers/databases.ts';
 import { insertWorkspaceRow } from '../helpers/fixtures.ts';
+import { recordNotifications } from '../helpers/notifications.ts';
 
 describe.each(DATABASE_KINDS)('event outbox and fan-out on %s', (kind) => {
   let test: TestDatabase;
@@ -69,14 +70,13 @@ describe.each(DATABASE_KINDS)('event outbox and fan-out on %s', (kind) => {
     await addWebhook(workspaceId, ['*.*'], 'ACTIVE', true);
     await addWebhook(otherWorkspaceId, ['*.*']);
 
-    let notified = 0;
-    const unlisten = await test.database.listen(DELIVERY_CHANNEL, () => notified++);
+    const notifications = await recordNotifications(test.database, DELIVERY_CHANNEL);
     const created = event('person.created');
     const count = await test.database.db.transaction().execute((trx) => appendEvents(trx, [created]));
     expect(count).toBe(4);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(notified).toBeGreaterThan(0);
-    await unlisten();
+    await notifications.caughtUp();
+    expect(notifications.payloads).toEqual([NEW_EVENTS]);
+    await notifications.stop();
 
     // The write stored the event and one fan-out row naming the four webhooks; no delivery row yet.
     const deliveriesOf = () =>
@@ -126,9 +126,8 @@ describe.each(DATABASE_KINDS)('event outbox and fan-out on %s', (kind) => {
     const full = await addWebhook(workspace, ['person.updated']);
     const quiet = await addWebhook(workspace, ['person.updated']);
     const batch = Array.from({ length: 4 }, (_, index) => ({ ...event('person.updated', workspace), createdAt: new Date(Date.now() - 10_000 + index) }));
+    const notifications = await recordNotifications(test.database, DELIVERY_CHANNEL);
     await test.database.db.transaction().execute((trx) => appendEvents(trx, batch));
-    let notified = 0;
-    const unlisten = await test.database.listen(DELIVERY_CHANNEL, (payload) => payload === NEW_DELIVERIES_ONLY && notified++);
 
     const leaseUntil = new Date(Date.now() + 60_000);
     const leaseToken = randomUUID();
@@ -154,25 +153,24 @@ describe.each(DATABASE_KINDS)('event outbox and fan-out on %s', (kind) => {
     const unleased = rows.filter((row) => row.lease_token === null);
     expect(unleased).toHaveLength(7);
     expect(unleased.every((row) => row.status === 'PENDING' && new Date(row.next_attempt_at!) <= new Date())).toBe(true);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(notified).toBeGreaterThan(0);
-    await unlisten();
+    await notifications.caughtUp();
+    expect(notifications.payloads).toEqual([NEW_EVENTS, NEW_DELIVERIES_ONLY]);
+    await notifications.stop();
   });
 
   it('wakes no other worker when it takes every new row itself', async () => {
     const workspace = await insertWorkspaceRow(test.database.db);
     await addWebhook(workspace, ['company.created']);
     const created = event('company.created', workspace);
+    const notifications = await recordNotifications(test.database, DELIVERY_CHANNEL);
     await test.database.db.transaction().execute((trx) => appendEvents(trx, [created]));
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    let notified = 0;
-    const unlisten = await test.database.listen(DELIVERY_CHANNEL, (payload) => payload === NEW_DELIVERIES_ONLY && notified++);
     const claim = { leaseToken: randomUUID(), workerId: randomUUID(), leaseUntil: new Date(Date.now() + 60_000), limit: 10, perWebhookLimit: 10, excludeWebhookIds: [] };
     const done = await dispatchFanouts(test.database.db, 100, claim);
     expect(done.claimed.map((delivery) => delivery.eventId)).toEqual([created.id]);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(notified).toBe(0);
-    await unlisten();
+    await notifications.caughtUp();
+    // The write's own wake-up for the fan-out, and none for the rows: this worker took them all.
+    expect(notifications.payloads).toEqual([NEW_EVENTS]);
+    await notifications.stop();
   });
 
   it('stores nothing when the transaction rolls back', async () => {

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { DATABASE_KINDS } from '../helpers/databases.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
+import { signingSecretsOf } from '../helpers/fixtures.ts';
 import { TWENTY_CREATE, TWENTY_DELETE, TWENTY_GET_ALL, TWENTY_GET_ONE, TWENTY_UPDATE } from '../helpers/twenty-documents.ts';
 
 // The documents quoted in the issue, verbatim.
@@ -66,7 +67,7 @@ describe.each(DATABASE_KINDS)('webhook management over GraphQL on %s', (kind) =>
       secret: null,
     });
     // An empty secret in Twenty's form keeps the current one.
-    expect(await app.server.services.webhooks.signingSecrets(webhook.id)).toEqual([webhook.secret]);
+    expect(await signingSecretsOf(app.server.database.db, app.server.services.webhooks.secretBox, webhook.id)).toEqual([webhook.secret]);
 
     const deleted = await app.graphql(TWENTY_DELETE, { id: webhook.id });
     expect(deleted.errors).toBeUndefined();
@@ -224,7 +225,7 @@ describe.each(DATABASE_KINDS)('webhook management over GraphQL on %s', (kind) =>
     }
     const after = (await app.graphql(GET_FULL, { id: mine.id })).data.webhook;
     expect(after).toEqual({ ...mine, secret: null });
-    expect(await app.server.services.webhooks.signingSecrets(mine.id)).toEqual([mine.secret]);
+    expect(await signingSecretsOf(app.server.database.db, app.server.services.webhooks.secretBox, mine.id)).toEqual([mine.secret]);
   });
 
   it('answers not found for unknown and deleted ids', async () => {

@@ -3,11 +3,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { DATABASE_KINDS } from '../helpers/databases.ts';
 import { startTestApp, type TestApp } from '../helpers/app.ts';
-import { insertSampleEvents } from '../helpers/fixtures.ts';
+import { insertSampleEvents, signingSecretsOf } from '../helpers/fixtures.ts';
 import type { Clock } from '../../src/domain/clock.ts';
 import { createWebhookService } from '../../src/webhooks/service.ts';
-import { openSigningSecrets, ROTATION_GRACE_PERIOD_MS } from '../../src/webhooks/secrets.ts';
-import { findWebhookById } from '../../src/storage/webhooks.ts';
+import { ROTATION_GRACE_PERIOD_MS } from '../../src/webhooks/secrets.ts';
+import { disableWebhooks } from '../../src/storage/queue/index.ts';
 
 const ENCRYPTION_KEY = 'a test encryption key that is long enough';
 
@@ -25,6 +25,10 @@ describe.each(DATABASE_KINDS)('webhook secrets and lifecycle on %s', (kind) => {
 
   const webhooks = () => app.server.services.webhooks;
   const workspaceId = () => app.server.bootstrap.workspaceId;
+  /** The signing secrets the sender would use, at the test clock's now unless told otherwise. */
+  const signingSecrets = (id: string, at = now) => signingSecretsOf(app.server.database.db, webhooks().secretBox, id, at);
+  /** What the delivery engine does on 410 Gone; answers the ids it disabled. */
+  const disableAsGone = (id: string) => disableWebhooks(app.server.database.db, [id], now);
   const rawRow = (id: string) =>
     app.server.database.db.selectFrom('webhooks').select(['secret', 'previous_secret', 'status', 'failing_since']).where('id', '=', id).executeTakeFirstOrThrow();
 
@@ -38,7 +42,7 @@ describe.each(DATABASE_KINDS)('webhook secrets and lifecycle on %s', (kind) => {
     const stored = await rawRow(id);
     expect(stored.secret).toMatch(/^enc:v1:/);
     expect(stored.secret).not.toContain(plain);
-    expect(await webhooks().signingSecrets(id)).toEqual([plain]);
+    expect(await signingSecrets(id)).toEqual([plain]);
 
     const rotated = (await app.graphql('mutation ($id: UUID!) { rotateWebhookSecret(id: $id) { secret } }', { id })).data.rotateWebhookSecret.secret;
     const afterRotation = await rawRow(id);
@@ -54,22 +58,18 @@ describe.each(DATABASE_KINDS)('webhook secrets and lifecycle on %s', (kind) => {
     const rotated = await webhooks().rotateSecret(workspaceId(), created.id);
     const rotatedAt = now.getTime();
 
-    expect(await webhooks().signingSecrets(created.id)).toEqual([rotated.secret, created.secret]);
-    expect(await webhooks().signingSecrets(created.id, new Date(rotatedAt + ROTATION_GRACE_PERIOD_MS - 1))).toEqual([rotated.secret, created.secret]);
-    expect(await webhooks().signingSecrets(created.id, new Date(rotatedAt + ROTATION_GRACE_PERIOD_MS))).toEqual([rotated.secret]);
-    // The same from a row in hand, as the sender has it.
-    const row = (await findWebhookById(app.server.database.db, created.id))!;
-    expect(openSigningSecrets(webhooks().secretBox, row, new Date(rotatedAt + 1000))).toEqual([rotated.secret, created.secret]);
-    expect(await webhooks().signingSecrets(row, new Date(rotatedAt + ROTATION_GRACE_PERIOD_MS + 1))).toEqual([rotated.secret]);
+    expect(await signingSecrets(created.id)).toEqual([rotated.secret, created.secret]);
+    expect(await signingSecrets(created.id, new Date(rotatedAt + ROTATION_GRACE_PERIOD_MS - 1))).toEqual([rotated.secret, created.secret]);
+    expect(await signingSecrets(created.id, new Date(rotatedAt + ROTATION_GRACE_PERIOD_MS))).toEqual([rotated.secret]);
 
     // A second rotation keeps only the secret it replaced, with a fresh grace period.
     now = new Date(rotatedAt + 60_000);
     const again = await webhooks().rotateSecret(workspaceId(), created.id);
-    expect(await webhooks().signingSecrets(created.id)).toEqual([again.secret, rotated.secret]);
+    expect(await signingSecrets(created.id)).toEqual([again.secret, rotated.secret]);
 
     // Setting a secret by update replaces it at once: no grace period.
     await webhooks().update(workspaceId(), { id: created.id, update: { secret: 'replaced-secret-0123456789' } });
-    expect(await webhooks().signingSecrets(created.id)).toEqual(['replaced-secret-0123456789']);
+    expect(await signingSecrets(created.id)).toEqual(['replaced-secret-0123456789']);
   });
 
   it('stops fan-out at once on disable or soft delete, and re-enabling starts the failure window afresh', async () => {
@@ -84,9 +84,8 @@ describe.each(DATABASE_KINDS)('webhook secrets and lifecycle on %s', (kind) => {
     expect(await deliveriesFor(deleted.id)).toBe(1);
 
     await app.server.database.db.updateTable('webhooks').set({ failing_since: now }).where('id', '=', disabled.id).execute();
-    expect(await webhooks().disableWebhook(workspaceId(), disabled.id, 'GONE_410')).toBe(true);
-    expect(await webhooks().disableWebhook(workspaceId(), disabled.id, 'GONE_410')).toBe(false);
-    expect(await webhooks().disableWebhook(randomUUID(), deleted.id, 'BY_USER')).toBe(false);
+    expect(await disableAsGone(disabled.id)).toEqual([disabled.id]);
+    expect(await disableAsGone(disabled.id)).toEqual([]);
     await webhooks().delete(workspaceId(), deleted.id);
     await events();
     expect(await deliveriesFor(disabled.id)).toBe(1);
@@ -108,7 +107,7 @@ describe.each(DATABASE_KINDS)('webhook secrets and lifecycle on %s', (kind) => {
     const created = await webhooks().create(workspaceId(), { targetUrl: 'https://example.com/reasons' });
     expect(created).toMatchObject({ disabledReason: null, disabledAt: null });
 
-    expect(await webhooks().disableWebhook(workspaceId(), created.id, 'GONE_410')).toBe(true);
+    expect(await disableAsGone(created.id)).toEqual([created.id]);
     expect((await app.graphql(query, { id: created.id })).data.webhook).toEqual({ status: 'DISABLED', disabledReason: 'GONE_410', disabledAt: now.toISOString() });
     // Disabling by hand what is already disabled keeps the reason it has.
     now = new Date('2024-03-06T11:00:00.000Z');

@@ -1,10 +1,8 @@
-import { INSTANT_RANGE, parseIsoDateTime } from '../../domain/records.ts';
+import { INSTANT_RANGE, isUuid, parseIsoDateTime } from '../../domain/records.ts';
 import { GraphQLError, GraphQLScalarType, Kind } from './graphql-runtime.ts';
 
-const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 function parseUuid(value: unknown): string {
-  if (typeof value !== 'string' || !UUID_PATTERN.test(value)) {
+  if (!isUuid(value)) {
     throw new GraphQLError(`UUID cannot represent ${JSON.stringify(value)}: expected a UUID like 3f2a…-…`, {
       extensions: { code: 'BAD_USER_INPUT' },
     });

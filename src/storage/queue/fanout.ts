@@ -32,7 +32,7 @@ export interface DispatchResult {
  *
  * With `claim`, the worker's free slots are filled from the new rows as they are written: they are inserted
  * already leased and returned ready to send, so fresh deliveries cost no separate claim (an UPDATE of every
- * row, the pipeline's measured bottleneck). Rows beyond the free slots are left for any worker to claim, and
+ * row, the costliest statement of the pipeline). Rows beyond the free slots are left for any worker to claim, and
  * only then are the workers woken.
  */
 export async function dispatchFanouts(db: Kysely<DB>, limit: number, claim?: DispatchClaim): Promise<DispatchResult> {
