@@ -11,7 +11,7 @@ import { pino } from 'pino';
 import { loadConfig, type Config } from '../src/config.ts';
 import { systemClock } from '../src/domain/clock.ts';
 import { createDeliveryWorker, type DeliveryWorker } from '../src/delivery/worker.ts';
-import { SWITCHBOARD_VERSION } from '../src/delivery/version.ts';
+import { SWITCHBOARD_VERSION } from '../src/version.ts';
 import { openDatabase, type Database, type DatabaseKind } from '../src/storage/database.ts';
 import { appendEvents, type NewEvent } from '../src/storage/events.ts';
 import { migrateToLatest } from '../src/storage/migrate.ts';

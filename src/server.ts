@@ -15,7 +15,7 @@ import { uiRoutes } from './api/ui.ts';
 import { startRetention, type Retention } from './delivery-log/retention.ts';
 import { bootstrapDefaultWorkspace, type BootstrapResult } from './workspaces/bootstrap.ts';
 import { createDeliveryWorker, type DeliveryWorker } from './delivery/worker.ts';
-import { SWITCHBOARD_VERSION } from './delivery/version.ts';
+import { SWITCHBOARD_VERSION } from './version.ts';
 import { pendingNextKey, resolveEncryptionKey, type EncryptionKey } from './webhooks/encryption-key.ts';
 import { countUnopenableSecrets, sealPlainSecrets } from './webhooks/seal-at-rest.ts';
 import { createSecretBox } from './webhooks/secret-box.ts';

@@ -7,7 +7,7 @@ import type { WebhookRow } from '../storage/webhooks.ts';
 import { createSecretBox } from '../webhooks/secret-box.ts';
 import { Sender } from './sender.ts';
 import { buildSignedRequest } from './signed-request.ts';
-import { SWITCHBOARD_VERSION } from './version.ts';
+import { SWITCHBOARD_VERSION } from '../version.ts';
 
 /** The outcome of a test send, shaped like a stored delivery attempt (which it is not). */
 export interface TestAttempt extends Omit<AttemptRow, 'id' | 'deliveryId' | 'requestHeaders'> {

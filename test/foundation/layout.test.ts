@@ -14,6 +14,8 @@ const SRC = path.join(REPO_ROOT, 'src');
 const MAY_IMPORT: Record<string, readonly string[]> = {
   domain: [],
   'logger.ts': [],
+  // The product's version, read from package.json: a leaf anyone may name (User-Agent, OpenAPI info).
+  'version.ts': [],
   storage: ['domain'],
   observability: ['domain'],
   'config.ts': ['domain', 'logger.ts'],
@@ -21,13 +23,13 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   metadata: ['domain', 'storage'],
   workspaces: ['domain', 'storage'],
   webhooks: ['domain', 'storage', 'config.ts'],
-  delivery: ['domain', 'storage', 'webhooks', 'observability', 'config.ts'],
+  delivery: ['domain', 'storage', 'webhooks', 'observability', 'config.ts', 'version.ts'],
   'delivery-log': ['domain', 'storage', 'delivery'],
   'local-admin': ['domain', 'workspaces'],
-  api: ['domain', 'records', 'metadata', 'workspaces', 'webhooks', 'delivery-log', 'observability', 'config.ts', 'services.ts'],
+  api: ['domain', 'records', 'metadata', 'workspaces', 'webhooks', 'delivery-log', 'observability', 'config.ts', 'services.ts', 'version.ts'],
   'services.ts': ['domain', 'storage', 'records', 'metadata', 'workspaces', 'webhooks', 'delivery', 'delivery-log', 'observability', 'config.ts'],
-  'server.ts': ['domain', 'storage', 'records', 'metadata', 'workspaces', 'webhooks', 'delivery', 'delivery-log', 'local-admin', 'observability', 'api', 'config.ts', 'logger.ts', 'services.ts'],
-  cli: ['domain', 'storage', 'records', 'metadata', 'workspaces', 'webhooks', 'delivery', 'delivery-log', 'local-admin', 'observability', 'api', 'config.ts', 'logger.ts', 'services.ts', 'server.ts'],
+  'server.ts': ['domain', 'storage', 'records', 'metadata', 'workspaces', 'webhooks', 'delivery', 'delivery-log', 'local-admin', 'observability', 'api', 'config.ts', 'logger.ts', 'services.ts', 'version.ts'],
+  cli: ['domain', 'storage', 'records', 'metadata', 'workspaces', 'webhooks', 'delivery', 'delivery-log', 'local-admin', 'observability', 'api', 'config.ts', 'logger.ts', 'services.ts', 'server.ts', 'version.ts'],
 };
 
 /** Imports of types only, which leave no runtime dependency: the API names the storage's status types. */

@@ -2,7 +2,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import { OBJECT_NAMES, OBJECTS, type ObjectSpec } from '../../domain/records.ts';
-import { SWITCHBOARD_VERSION } from '../../delivery/version.ts';
+import { SWITCHBOARD_VERSION } from '../../version.ts';
 import { requireCaller } from '../context.ts';
 import type { Services } from '../../services.ts';
 import { batchSchema, recordSchemas } from './record-schemas.ts';
