@@ -4,7 +4,7 @@ import type { Clock } from '../domain/clock.ts';
 import { invalidInput, notFound, SwitchboardError } from '../domain/errors.ts';
 import type { EventAction } from '../domain/operations.ts';
 import { assertPayloadFits } from '../domain/payload.ts';
-import { filterDescriptors, type DataModel } from '../domain/metadata.ts';
+import { allObjectSpecs, filterDescriptors, type DataModel } from '../domain/metadata.ts';
 import { parseRecordFilter } from '../domain/record-filter.ts';
 import { parseOrderBy } from '../domain/record-order.ts';
 import { sortValuesOf } from '../storage/record-query.ts';
@@ -318,7 +318,8 @@ export function createRecordService(
         const last = rowToRecord(object, row);
         // Refuse rather than cascade: a destroy emits exactly one event, and dangling ids help nobody.
         const holders: string[] = [];
-        for (const { object: holder, field } of referencesTo(model.objects, object.nameSingular)) {
+        // Deactivated objects and relation fields count too: their stored ids come back with them.
+        for (const { object: holder, field } of referencesTo(allObjectSpecs(model.metadata), object.nameSingular)) {
           const count = await store.countReferences(trx, holder, field, workspaceId, last.id as string);
           if (count > 0) holders.push(`${count} ${count === 1 ? holder.nameSingular : holder.namePlural} (${field.name})`);
         }

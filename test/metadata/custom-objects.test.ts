@@ -630,6 +630,10 @@ describe.each(DATABASE_KINDS)('custom objects and fields on %s', (kind) => {
     const refusedObject = await metadata(DELETE_ONE_OBJECT_METADATA_ITEM, { idToDelete: invoiceId });
     expect(refusedObject.errors?.[0].extensions?.code).toBe('CONFLICT');
     expect(refusedObject.errors?.[0].message).toMatch(new RegExp(`webhook ${ids.all} .*its operations name invoice\\.\\*`));
+    // A deactivated object's references still hold: the company its invoices name cannot be destroyed meanwhile.
+    const destroy = await app.rest('DELETE', `/rest/companies/${acme.id}?hard=true`);
+    expect(destroy.status).toBe(409);
+    expect(destroy.body.error.message).toMatch(/2 invoices \(companyId\)/);
     await ok(metadata(UPDATE_ONE_OBJECT_METADATA_ITEM, { idToUpdate: invoiceId, updatePayload: { isActive: true } }));
     const after = await app.rest('GET', `/rest/invoices/${first.id}`);
     expect(after.body.data.invoice).toMatchObject({ status: 'PAID', amount: { amountMicros: 75_000_000 } });
