@@ -1,6 +1,6 @@
 import { invalidInput } from './errors.ts';
 import type { FieldDescriptor } from './field-types.ts';
-import { EVENT_OBJECTS, parseOperation, type EventObject } from './operations.ts';
+import { EVENT_OBJECTS, parseOperation } from './operations.ts';
 import { evaluateRecordFilter, parseRecordFilter, SYSTEM_FIELD_DESCRIPTORS, type RecordFilter } from './record-filter.ts';
 import { allObjectSpecs, filterDescriptors, type DataModel } from './metadata.ts';
 import { OBJECTS, type ObjectSpec } from './records.ts';
@@ -51,11 +51,6 @@ export function screenModelOf(model: DataModel): ScreenModel {
     screenModels.set(model, screen);
   }
   return screen;
-}
-
-/** The fields of a standard object as a record filter sees them: its own fields and the system fields. */
-export function objectFieldDescriptors(object: EventObject): FieldDescriptor[] {
-  return [...STANDARD_SCREEN_MODEL.objects.get(object)!];
 }
 
 /** The objects of `model` a webhook's operation patterns can match (every object for a `*`), in the model's order. */

@@ -26,6 +26,7 @@ export interface NewEvent {
  * disabled before the commit gets nothing, one created after it gets nothing. Webhooks with a screen (a filter,
  * or fields for an updated event) are tested here against the event, where the record is at hand; the ones that
  * screen it out are named on the fan-out for their tally. Returns the number of deliveries that will be created.
+ * `screens` is the events' workspace's data model as screens read it (filters on custom fields need it).
  *
  * Matching runs once per distinct (workspace, operation) with the candidate patterns as parameters: an index
  * lookup whatever the number of webhooks. (Deriving the patterns in SQL from each event row let the planner
