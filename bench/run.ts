@@ -6,6 +6,7 @@ import type { Database } from '../src/storage/database.ts';
 import { createBenchDatabase, FULL_SCALE, now, Sink, SMOKE_SCALE, type Figure, type Scale } from './harness.ts';
 import { markdownTable, resultsSection, writeResults } from './report.ts';
 import { backlog } from './scenarios/backlog.ts';
+import { customObjects } from './scenarios/custom-objects.ts';
 import { fanOut } from './scenarios/fan-out.ts';
 import { isolation } from './scenarios/isolation.ts';
 import { latency } from './scenarios/latency.ts';
@@ -22,6 +23,7 @@ export const SCENARIOS: Array<[string, Scenario]> = [
   ['4', isolation],
   ['5', backlog],
   ['6', writePath],
+  ['7', customObjects],
 ];
 
 export interface BenchOptions {

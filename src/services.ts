@@ -41,9 +41,16 @@ export function createServices(deps: ServiceDeps): Services {
       config: deps.config,
       clock,
       logger: deps.logger,
-      objectNames: async (workspaceId) => (await metadata.model(workspaceId)).objects.map((object) => object.nameSingular),
+      dataModel: metadata.model,
     }),
-    deliveryLog: createDeliveryLogService(database.db, clock, createTestWebhookSender(deps.config, clock), REPLAY_LIMITS, deps.config.retentionMs),
+    deliveryLog: createDeliveryLogService(
+      database.db,
+      clock,
+      createTestWebhookSender(deps.config, clock),
+      REPLAY_LIMITS,
+      deps.config.retentionMs,
+      metadata.model,
+    ),
     records: createRecordService(database.db, clock, metadata.model, deps.metrics),
   };
 }

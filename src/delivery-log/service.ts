@@ -3,7 +3,8 @@ import type { Clock } from '../domain/clock.ts';
 import { decodeCursor, encodeCursor } from '../domain/cursor.ts';
 import { invalidInput, notFound, SwitchboardError } from '../domain/errors.ts';
 import { matchesOperation } from '../domain/operations.ts';
-import { passesScreen } from '../domain/webhook-screen.ts';
+import { passesScreen, screenModelOf, STANDARD_SCREEN_MODEL } from '../domain/webhook-screen.ts';
+import type { DataModel } from '../domain/metadata.ts';
 import { buildPayload, serialisePayload } from '../domain/payload.ts';
 import { INSTANT_RANGE, isStorableInstant, isUuid } from '../domain/records.ts';
 import type { DB, DeliveryStatus } from '../storage/schema.ts';
@@ -132,6 +133,8 @@ export function createDeliveryLogService(
   replayLimits: ReplayLimits = REPLAY_LIMITS,
   /** How long events are kept (config.retentionMs); replay answers say when a window reaches past it. */
   retentionMs: number | null = null,
+  /** The workspace's data model, which replayed events' filters are read with (default: the standard objects). */
+  dataModel?: (workspaceId: string) => Promise<DataModel>,
 ): DeliveryLogService {
   async function requireWebhook(workspaceId: string, webhookId: string): Promise<WebhookRow> {
     // An id that is not a UUID names nothing; PostgreSQL would refuse the cast with an error (a 500).
@@ -252,7 +255,8 @@ export function createDeliveryLogService(
         throw new SwitchboardError('CONFLICT', `webhook ${webhook.id} is ${webhook.status}: enable it before replaying events to it`);
       }
       const screen = { filterJson: webhook.filter === null ? null : JSON.stringify(webhook.filter), fields: webhook.fields };
-      const matches = (event: store.EventRow) => matchesOperation(webhook.operations, event.operation) && passesScreen(screen, event);
+      const screens = dataModel ? screenModelOf(await dataModel(workspaceId)) : STANDARD_SCREEN_MODEL;
+      const matches = (event: store.EventRow) => matchesOperation(webhook.operations, event.operation) && passesScreen(screen, event, screens);
       let after: store.EventPosition | undefined;
       let queued = 0;
       let scanned = 0;

@@ -295,28 +295,44 @@ export function customFieldSpec(field: FieldMetadata, objectsById: ReadonlyMap<s
  */
 export function objectSpecs(metadata: WorkspaceMetadata): ObjectSpec[] {
   const objectsById = new Map(metadata.objects.map((object) => [object.id, object]));
-  return metadata.objects
-    .filter((object) => object.isActive)
-    .map((object) => {
-      const custom = metadata.fields
-        .filter((field) => field.objectMetadataId === object.id && field.isCustom && field.isActive)
-        // A relation to a deactivated object keeps its stored ids but leaves the API with its target.
-        .filter((field) => field.type !== 'RELATION' || objectsById.get(field.relationTargetObjectMetadataId ?? '')?.isActive)
-        .map((field) => customFieldSpec(field, objectsById));
-      if (!object.isCustom) {
-        const standard = OBJECTS[object.nameSingular as StandardObjectName];
-        return { ...standard, fields: [...standard.fields, ...custom] };
-      }
-      return {
-        nameSingular: object.nameSingular,
-        namePlural: object.namePlural,
-        typeName: capitalise(object.nameSingular),
-        typeNamePlural: capitalise(object.namePlural),
-        table: 'custom_records',
-        objectMetadataId: object.id,
-        fields: custom,
-      };
-    });
+  return specsOf(
+    metadata,
+    metadata.objects.filter((object) => object.isActive),
+    (field) =>
+      field.isActive &&
+      // A relation to a deactivated object keeps its stored ids but leaves the API with its target.
+      (field.type !== 'RELATION' || objectsById.get(field.relationTargetObjectMetadataId ?? '')?.isActive === true),
+  );
+}
+
+/**
+ * The ObjectSpecs of every object of a workspace, active or not, with every field, active or not: what stored
+ * webhook filters were saved against (see webhook-screen.ts).
+ */
+export function allObjectSpecs(metadata: WorkspaceMetadata): ObjectSpec[] {
+  return specsOf(metadata, metadata.objects, () => true);
+}
+
+function specsOf(metadata: WorkspaceMetadata, objects: readonly ObjectMetadata[], keepField: (field: FieldMetadata) => boolean): ObjectSpec[] {
+  const objectsById = new Map(metadata.objects.map((object) => [object.id, object]));
+  return objects.map((object) => {
+    const custom = metadata.fields
+      .filter((field) => field.objectMetadataId === object.id && field.isCustom && keepField(field))
+      .map((field) => customFieldSpec(field, objectsById));
+    if (!object.isCustom) {
+      const standard = OBJECTS[object.nameSingular as StandardObjectName];
+      return { ...standard, fields: [...standard.fields, ...custom] };
+    }
+    return {
+      nameSingular: object.nameSingular,
+      namePlural: object.namePlural,
+      typeName: capitalise(object.nameSingular),
+      typeNamePlural: capitalise(object.namePlural),
+      table: 'custom_records',
+      objectMetadataId: object.id,
+      fields: custom,
+    };
+  });
 }
 
 /** The fields a record filter may name on an object: its own fields and the system timestamps and id. */

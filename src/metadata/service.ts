@@ -20,6 +20,9 @@ import type { Database, Unlisten } from '../storage/database.ts';
 import * as store from '../storage/metadata.ts';
 import { createFieldIndex, dropFieldIndex } from '../storage/record-indexes.ts';
 import { removeDocumentKey } from '../storage/records.ts';
+import { listWebhooks } from '../storage/webhooks.ts';
+import { parseOperation } from '../domain/operations.ts';
+import { screenModelOf, storedScreenProblem } from '../domain/webhook-screen.ts';
 import type { DB } from '../storage/schema.ts';
 
 /**
@@ -154,6 +157,24 @@ export function createMetadataService(database: Pick<Database, 'db' | 'listen'>,
     return field;
   }
 
+  /**
+   * Refuses a deletion that would leave a webhook naming what is gone: its operations naming the deleted object, or
+   * its filter or fields list naming a field no remaining object has. Deleting is for good (a later object or field
+   * of the same name is another one), so the webhook is changed first, knowingly, rather than silently starved.
+   */
+  async function assertNoWebhookNames(trx: Kysely<DB>, workspaceId: string, remaining: WorkspaceMetadata, deletedObject?: string): Promise<void> {
+    const screens = screenModelOf(buildDataModel(remaining));
+    const problems: string[] = [];
+    for (const webhook of await listWebhooks(trx, workspaceId)) {
+      const named = deletedObject && webhook.operations.find((entry) => parseOperation(entry, 'operation', 'any').object === deletedObject);
+      const problem = named ? `its operations name ${named}` : storedScreenProblem(webhook, screens);
+      if (problem) problems.push(`webhook ${webhook.id} (${webhook.targetUrl}): ${problem}`);
+    }
+    if (problems.length > 0) {
+      throw new SwitchboardError('CONFLICT', `change these webhooks first: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? `; and ${problems.length - 5} more` : ''}`);
+    }
+  }
+
   function requireInput(input: unknown): Record<string, unknown> {
     if (typeof input !== 'object' || input === null || Array.isArray(input)) throw invalidInput('input', 'must be an object');
     return input as Record<string, unknown>;
@@ -200,6 +221,16 @@ export function createMetadataService(database: Pick<Database, 'db' | 'listen'>,
           const names = pointing.map((field) => `${metadata.objects.find((o) => o.id === field.objectMetadataId)?.nameSingular}.${field.name}`);
           throw new SwitchboardError('CONFLICT', `${object.nameSingular} is the target of the relation fields ${names.join(', ')}; delete those fields first`);
         }
+        await assertNoWebhookNames(
+          trx,
+          workspaceId,
+          {
+            ...metadata,
+            objects: metadata.objects.filter((candidate) => candidate.id !== object.id),
+            fields: metadata.fields.filter((field) => field.objectMetadataId !== object.id),
+          },
+          object.nameSingular,
+        );
         // Its records go with it (custom_records cascade), without events: see README, custom objects.
         await store.deleteObject(trx, object.id);
         return object;
@@ -243,6 +274,7 @@ export function createMetadataService(database: Pick<Database, 'db' | 'listen'>,
           throw invalidInput('input.id', `${field.name} is active: deactivate it first (updateOneField with isActive: false), then delete it`);
         }
         const object = metadata.objects.find((candidate) => candidate.id === field.objectMetadataId)!;
+        await assertNoWebhookNames(trx, workspaceId, { ...metadata, fields: metadata.fields.filter((candidate) => candidate.id !== field.id) });
         await store.deleteField(trx, field.id);
         await dropFieldIndex(trx, field.id);
         // Its stored values go too, so a later field of the same name (perhaps of another type) starts empty.

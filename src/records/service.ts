@@ -4,7 +4,7 @@ import type { Clock } from '../domain/clock.ts';
 import { invalidInput, notFound, SwitchboardError } from '../domain/errors.ts';
 import type { EventAction } from '../domain/operations.ts';
 import { assertPayloadFits } from '../domain/payload.ts';
-import { filterDescriptors, type DataModel } from '../domain/metadata.ts';
+import { allObjectSpecs, filterDescriptors, type DataModel } from '../domain/metadata.ts';
 import { parseRecordFilter } from '../domain/record-filter.ts';
 import { parseOrderBy } from '../domain/record-order.ts';
 import { sortValuesOf } from '../storage/record-query.ts';
@@ -27,6 +27,7 @@ import {
   type ValidatedInput,
 } from '../domain/records.ts';
 import { appendEvents, type NewEvent } from '../storage/events.ts';
+import { screenModelOf } from '../domain/webhook-screen.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import * as store from '../storage/records.ts';
 import type { DB } from '../storage/schema.ts';
@@ -151,11 +152,13 @@ export function createRecordService(
   }
 
   /** A transaction whose events are appended to the outbox, and counted once it commits. */
-  async function writeWithEvents<T>(work: (trx: Kysely<DB>, emit: (events: NewEvent[]) => Promise<void>) => Promise<T>): Promise<T> {
+  async function writeWithEvents<T>(model: DataModel, work: (trx: Kysely<DB>, emit: (events: NewEvent[]) => Promise<void>) => Promise<T>): Promise<T> {
     let emitted = 0;
+    // Webhook filters are read with the workspace's fields, custom ones included.
+    const screens = screenModelOf(model);
     const result = await db.transaction().execute((trx) =>
       work(trx, async (events) => {
-        await appendEvents(trx, events);
+        await appendEvents(trx, events, screens);
         emitted += events.length;
       }),
     );
@@ -201,7 +204,7 @@ export function createRecordService(
     paths: string[],
   ): Promise<RecordData[]> {
     try {
-      return await writeWithEvents(async (trx, emit) => {
+      return await writeWithEvents(model, async (trx, emit) => {
         const givenIds = inputs.flatMap((input) => (input.id ? [input.id] : []));
         const taken = await store.existingIds(trx, object, givenIds);
         inputs.forEach((input, index) => {
@@ -240,6 +243,7 @@ export function createRecordService(
   /** Runs `change` on the locked current row; stores and emits only when it changes something. */
   async function modify(
     workspaceId: string,
+    model: DataModel,
     object: ObjectSpec,
     id: string,
     action: 'updated' | 'deleted' | 'restored',
@@ -247,7 +251,7 @@ export function createRecordService(
     beforeWrite: (trx: Kysely<DB>, changes: FieldValues) => Promise<void> = async () => {},
   ): Promise<RecordData> {
     if (!isUuid(id)) throw notFound(object.nameSingular, id);
-    return writeWithEvents(async (trx, emit) => {
+    return writeWithEvents(model, async (trx, emit) => {
       // FOR UPDATE: a concurrent writer waits here, then reads the state this one commits (no lost update).
       const row = await store.findRecord(trx, object, workspaceId, id.toLowerCase(), { forUpdate: true });
       if (!row) throw notFound(object.nameSingular, id);
@@ -290,31 +294,32 @@ export function createRecordService(
       const path = options.path ?? 'data';
       // Validate before opening a transaction: bad input never touches the database.
       const { values } = validateRecordInput(object, input, 'update', path);
-      return modify(workspaceId, object, id, 'updated', () => values, (trx, changes) =>
+      return modify(workspaceId, model, object, id, 'updated', () => values, (trx, changes) =>
         checkReferences(trx, workspaceId, model, object, [changes], [path]),
       );
     },
 
     async softDelete(workspaceId, objectName, id) {
-      const { object } = await resolve(workspaceId, objectName);
-      return modify(workspaceId, object, id, 'deleted', (before, now) => ({ deletedAt: before.deletedAt ?? now.toISOString() }));
+      const { object, model } = await resolve(workspaceId, objectName);
+      return modify(workspaceId, model, object, id, 'deleted', (before, now) => ({ deletedAt: before.deletedAt ?? now.toISOString() }));
     },
 
     async restore(workspaceId, objectName, id) {
-      const { object } = await resolve(workspaceId, objectName);
-      return modify(workspaceId, object, id, 'restored', () => ({ deletedAt: null }));
+      const { object, model } = await resolve(workspaceId, objectName);
+      return modify(workspaceId, model, object, id, 'restored', () => ({ deletedAt: null }));
     },
 
     async destroy(workspaceId, objectName, id) {
       const { object, model } = await resolve(workspaceId, objectName);
       if (!isUuid(id)) throw notFound(object.nameSingular, id);
-      return writeWithEvents(async (trx, emit) => {
+      return writeWithEvents(model, async (trx, emit) => {
         const row = await store.findRecord(trx, object, workspaceId, id.toLowerCase(), { forUpdate: true });
         if (!row) throw notFound(object.nameSingular, id);
         const last = rowToRecord(object, row);
         // Refuse rather than cascade: a destroy emits exactly one event, and dangling ids help nobody.
         const holders: string[] = [];
-        for (const { object: holder, field } of referencesTo(model.objects, object.nameSingular)) {
+        // Deactivated objects and relation fields count too: their stored ids come back with them.
+        for (const { object: holder, field } of referencesTo(allObjectSpecs(model.metadata), object.nameSingular)) {
           const count = await store.countReferences(trx, holder, field, workspaceId, last.id as string);
           if (count > 0) holders.push(`${count} ${count === 1 ? holder.nameSingular : holder.namePlural} (${field.name})`);
         }

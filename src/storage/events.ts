@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import { matchCandidates } from '../domain/operations.ts';
-import { passesScreen, screensOperation } from '../domain/webhook-screen.ts';
+import { passesScreen, screensOperation, STANDARD_SCREEN_MODEL, type ScreenModel } from '../domain/webhook-screen.ts';
 import { DELIVERY_CHANNEL, NEW_EVENTS } from './queue/notify.ts';
 import type { DB } from './schema.ts';
 import { findMatchingWebhooks, matchingWebhooksQuery, type MatchedWebhook } from './webhooks.ts';
@@ -26,16 +26,17 @@ export interface NewEvent {
  * disabled before the commit gets nothing, one created after it gets nothing. Webhooks with a screen (a filter,
  * or fields for an updated event) are tested here against the event, where the record is at hand; the ones that
  * screen it out are named on the fan-out for their tally. Returns the number of deliveries that will be created.
+ * `screens` is the events' workspace's data model as screens read it (filters on custom fields need it).
  *
  * Matching runs once per distinct (workspace, operation) with the candidate patterns as parameters: an index
  * lookup whatever the number of webhooks. (Patterns derived in SQL from each event row let the planner fall back
  * to scanning every webhook once it has statistics: a cost that grows with the webhooks, paid on every write.)
  */
-export async function appendEvents(trx: Kysely<DB>, events: NewEvent[]): Promise<number> {
+export async function appendEvents(trx: Kysely<DB>, events: NewEvent[], screens: ScreenModel = STANDARD_SCREEN_MODEL): Promise<number> {
   if (events.length === 0) return 0;
   const first = events[0]!;
   if (events.every((event) => event.workspaceId === first.workspaceId && event.operation === first.operation)) {
-    return appendEventsOfOneGroup(trx, events, first.workspaceId, first.operation);
+    return appendEventsOfOneGroup(trx, events, first.workspaceId, first.operation, screens);
   }
   const webhooksByGroup = new Map<string, MatchedWebhook[]>();
   for (const event of events) {
@@ -45,7 +46,7 @@ export async function appendEvents(trx: Kysely<DB>, events: NewEvent[]): Promise
     }
   }
   const fanouts = events
-    .map((event) => screenFanout(event, webhooksByGroup.get(`${event.workspaceId} ${event.operation}`)!))
+    .map((event) => screenFanout(event, webhooksByGroup.get(`${event.workspaceId} ${event.operation}`)!, screens))
     .filter((fanout) => fanout.webhookIds.length > 0 || fanout.filteredIds.length > 0);
   const insertEvents = insertEventsStatement(events);
   if (fanouts.length === 0) {
@@ -72,10 +73,10 @@ interface ScreenedFanout {
   filteredIds: string[];
 }
 
-function screenFanout(event: NewEvent, webhooks: readonly MatchedWebhook[]): ScreenedFanout {
+function screenFanout(event: NewEvent, webhooks: readonly MatchedWebhook[], screens: ScreenModel): ScreenedFanout {
   const fanout: ScreenedFanout = { event, webhookIds: [], filteredIds: [] };
   for (const webhook of webhooks) {
-    const passes = !screensOperation(webhook, event.operation) || passesScreen(webhook, event);
+    const passes = !screensOperation(webhook, event.operation) || passesScreen(webhook, event, screens);
     (passes ? fanout.webhookIds : fanout.filteredIds).push(webhook.id);
   }
   return fanout;
@@ -122,7 +123,7 @@ function insertEventsStatement(events: NewEvent[]) {
  * Webhooks that screen this operation come back with their screens; only when there are some does a second
  * statement add the fan-outs of the events that pass them.
  */
-async function appendEventsOfOneGroup(trx: Kysely<DB>, events: NewEvent[], workspaceId: string, operation: string): Promise<number> {
+async function appendEventsOfOneGroup(trx: Kysely<DB>, events: NewEvent[], workspaceId: string, operation: string, screens: ScreenModel): Promise<number> {
   const updated = operation.endsWith('.updated');
   const result = await sql<{ matched: number; screened: MatchedWebhook[] | null }>`
     WITH inserted_events AS (${insertEventsStatement(events)}),
@@ -151,7 +152,7 @@ async function appendEventsOfOneGroup(trx: Kysely<DB>, events: NewEvent[], works
   const row = result.rows[0];
   const unscreened = (row?.matched ?? 0) * events.length;
   if (!row?.screened || row.screened.length === 0) return unscreened;
-  const fanouts = events.map((event) => screenFanout(event, row.screened!));
+  const fanouts = events.map((event) => screenFanout(event, row.screened!, screens));
   const passed = fanouts.reduce((total, fanout) => total + fanout.webhookIds.length, 0);
   await sql`
     WITH inserted_fanouts AS (${insertFanoutsStatement(fanouts)})

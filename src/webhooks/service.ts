@@ -8,7 +8,8 @@ import { requireStorableText } from '../domain/stored-text.ts';
 import { DEFAULT_OPERATIONS, EVENT_OBJECTS, validateOperations } from '../domain/operations.ts';
 import { isUuid } from '../domain/records.ts';
 import { normaliseTargetUrl, type TargetUrlRules } from '../domain/target-url.ts';
-import { validateWebhookFields, validateWebhookFilter } from '../domain/webhook-screen.ts';
+import { screenModelOf, STANDARD_SCREEN_MODEL, validateWebhookFields, validateWebhookFilter, type ScreenModel } from '../domain/webhook-screen.ts';
+import type { DataModel } from '../domain/metadata.ts';
 import type { DB, WebhookDisabledReason, WebhookOrdering, WebhookStatus } from '../storage/schema.ts';
 import { updateWebhookAnnounced } from '../storage/operational-events.ts';
 import * as store from '../storage/webhooks.ts';
@@ -103,8 +104,11 @@ export interface WebhookServiceDeps {
   config: Pick<Config, 'encryptionKey' | 'production' | 'allowPrivateTargets' | 'maxWebhooksPerWorkspace'>;
   clock: Clock;
   logger: Logger;
-  /** The singular names of the workspace's active objects, which operations may name (default: the standard ones). */
-  objectNames?: (workspaceId: string) => Promise<readonly string[]>;
+  /**
+   * The workspace's data model: its active objects are what operations may name, their fields what a filter or a
+   * fields list may name (default: the standard objects alone).
+   */
+  dataModel?: (workspaceId: string) => Promise<DataModel>;
 }
 
 function toWebhook(row: store.WebhookRow, plainSecret: string | null = null): Webhook {
@@ -186,7 +190,10 @@ function mergeChanges(input: UpdateWebhookInput): { changes: WebhookFieldChanges
 
 export function createWebhookService(deps: WebhookServiceDeps): WebhookService {
   const { db, clock } = deps;
-  const objectNames = deps.objectNames ?? (async () => EVENT_OBJECTS);
+  const screenModel = async (workspaceId: string): Promise<ScreenModel> =>
+    deps.dataModel ? screenModelOf(await deps.dataModel(workspaceId)) : STANDARD_SCREEN_MODEL;
+  const objectNames = async (workspaceId: string): Promise<readonly string[]> =>
+    deps.dataModel ? (await deps.dataModel(workspaceId)).objects.map((object) => object.nameSingular) : EVENT_OBJECTS;
   const secretBox = createSecretBox(deps.config.encryptionKey);
   const maxWebhooks = deps.config.maxWebhooksPerWorkspace;
   const urlRules: TargetUrlRules = {
@@ -234,8 +241,9 @@ export function createWebhookService(deps: WebhookServiceDeps): WebhookService {
       const given = givenSecret(input.secret);
       const secret = given === undefined ? generateWebhookSecret() : validateGivenSecret(given);
       const filter = input.filter ?? null;
-      validateWebhookFilter(filter, operations);
-      const fields = validateWebhookFields(input.fields, operations);
+      const screens = await screenModel(workspaceId);
+      validateWebhookFilter(filter, operations, 'filter', screens);
+      const fields = validateWebhookFields(input.fields, operations, 'fields', screens);
       const ordering = input.ordering === undefined || input.ordering === null ? 'NONE' : validateOrdering(input.ordering, 'ordering');
 
       const row = await store.insertWebhook(db, {
@@ -288,8 +296,9 @@ export function createWebhookService(deps: WebhookServiceDeps): WebhookService {
         const current = requireFound(await store.findWebhook(db, workspaceId, id), id);
         const operations = write.operations ?? current.operations;
         const filter = changes.filter !== undefined ? changes.filter : current.filter;
-        validateWebhookFilter(filter, operations, fieldName('filter'));
-        const fields = validateWebhookFields(changes.fields !== undefined ? changes.fields : current.fields, operations, fieldName('fields'));
+        const screens = await screenModel(workspaceId);
+        validateWebhookFilter(filter, operations, fieldName('filter'), screens);
+        const fields = validateWebhookFields(changes.fields !== undefined ? changes.fields : current.fields, operations, fieldName('fields'), screens);
         if (changes.filter !== undefined) write.filter = changes.filter;
         if (changes.fields !== undefined) write.fields = fields;
       }

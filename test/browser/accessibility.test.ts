@@ -118,4 +118,54 @@ describe('accessibility of every page (axe-core in Chromium)', () => {
     expect(found).toEqual(Object.fromEntries(Object.keys(found).map((name) => [name, []])));
     await page.close();
   });
+
+  it('finds nothing serious or critical on the data model pages', async () => {
+    const invoice = await app.graphql(
+      'mutation { createOneObject(input: { object: { nameSingular: "invoice", namePlural: "invoices", labelSingular: "Invoice", labelPlural: "Invoices" } }) { id } }',
+    );
+    const field = await app.graphql('mutation ($input: CreateOneFieldMetadataInput!) { createOneField(input: $input) { id } }', {
+      input: { field: { objectMetadataId: invoice.data.createOneObject.id, type: 'SELECT', name: 'status', label: 'Status', options: [{ value: 'DRAFT', label: 'Draft' }] } },
+    });
+    expect(field.errors).toBeUndefined();
+    const page = await browser.context.newPage();
+    const found: Record<string, Violation[]> = {};
+    const audit = async (name: string) => {
+      found[name] = await seriousViolations(page);
+    };
+    await page.goto(`${app.url}/settings/data-model`);
+    await page.getByLabel('API key').fill(TEST_API_KEY);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('link', { name: 'Invoices', exact: true }).waitFor();
+    await audit('data model');
+    await page.getByRole('button', { name: 'Create object' }).click();
+    await page.locator('.field-error').first().waitFor();
+    await audit('data model, refused object');
+
+    await page.goto(`${app.url}/settings/data-model/invoice`);
+    await page.getByRole('heading', { name: 'Invoices', level: 1 }).waitFor();
+    await audit('object');
+    const form = page.getByRole('form', { name: /Add a field to/ });
+    await form.getByLabel('Type').selectOption('SELECT');
+    await form.getByRole('button', { name: '+ Add option' }).click();
+    await audit('new SELECT field with options');
+    await form.getByLabel('Type').selectOption('RELATION');
+    await form.getByLabel('Target object').waitFor();
+    await audit('new RELATION field');
+    await page.getByRole('button', { name: 'Edit Status' }).click();
+    await page.getByRole('form', { name: 'Edit the field Status' }).waitFor();
+    await audit('editing a field');
+    await page.getByRole('button', { name: 'Deactivate Status' }).click();
+    await page.getByRole('button', { name: 'Delete Status' }).click();
+    await page.getByRole('dialog', { name: 'Delete this field?' }).waitFor();
+    await audit('delete field dialog');
+    await page.getByRole('dialog', { name: 'Delete this field?' }).getByRole('button', { name: 'Cancel' }).click();
+
+    await page.goto(`${app.url}/settings/data-model/nothing`);
+    await page.getByRole('heading', { name: 'Object not found' }).waitFor();
+    await audit('object not found');
+
+    expect(Object.keys(found)).toHaveLength(8);
+    expect(found).toEqual(Object.fromEntries(Object.keys(found).map((name) => [name, []])));
+    await page.close();
+  });
 });

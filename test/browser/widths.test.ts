@@ -131,4 +131,57 @@ describe('every page at phone width', () => {
     expect(checked).toHaveLength(9);
     await page.close();
   });
+
+  it('never scrolls sideways at 390 px on the data model pages, with long names, labels and many options', async () => {
+    const long = 'x'.repeat(63);
+    const object = await app.graphql('mutation ($input: CreateOneObjectInput!) { createOneObject(input: $input) { id } }', {
+      input: { object: { nameSingular: `a${long.slice(1)}`, namePlural: `b${long.slice(1)}`, labelSingular: 'L'.repeat(200), labelPlural: 'P'.repeat(200), description: 'd'.repeat(900) } },
+    });
+    expect(object.errors).toBeUndefined();
+    const objectMetadataId = object.data.createOneObject.id;
+    const options = Array.from({ length: 12 }, (_, index) => ({ value: `${'V'.repeat(60)}${index}`, label: 'o'.repeat(200), color: 'blue', position: index }));
+    for (const field of [
+      { type: 'MULTI_SELECT', name: `m${long.slice(1)}`, label: 'M'.repeat(250), description: 'e'.repeat(900), options },
+      { type: 'RELATION', name: `r${long.slice(1, 60)}`, label: 'R', relationCreationPayload: { targetObjectMetadataId: objectMetadataId, type: 'MANY_TO_ONE' } },
+    ]) {
+      const created = await app.graphql('mutation ($input: CreateOneFieldMetadataInput!) { createOneField(input: $input) { id } }', {
+        input: { field: { objectMetadataId, ...field } },
+      });
+      expect(created.errors).toBeUndefined();
+    }
+    const page = await browser.context.newPage();
+    await page.setViewportSize(PHONE);
+    await page.goto(`${app.url}/settings/data-model`);
+    await page.getByLabel('API key').fill(TEST_API_KEY);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('link', { name: 'People', exact: true }).waitFor();
+    const checked: string[] = [];
+    const check = async (name: string) => {
+      const { scrollWidth, innerWidth } = await overflow(page);
+      const wide = await page.evaluate(() =>
+        [...document.querySelectorAll('body *')]
+          .filter((element) => element.getBoundingClientRect().right > window.innerWidth + 1)
+          .filter((element) => ![...element.children].some((child) => child.getBoundingClientRect().right > window.innerWidth + 1))
+          .slice(0, 8)
+          .map((element) => `${element.tagName}.${element.className}`),
+      );
+      expect(scrollWidth, `${name}: ${wide.join(' ')}`).toBeLessThanOrEqual(innerWidth);
+      checked.push(name);
+    };
+    await check('data model');
+    await page.goto(`${app.url}/settings/data-model/a${long.slice(1)}`);
+    await page.getByRole('heading', { name: 'P'.repeat(200), level: 1 }).waitFor();
+    await check('object with long names');
+    const form = page.getByRole('form', { name: /Add a field to/ });
+    await form.getByLabel('Type').selectOption('SELECT');
+    for (let index = 0; index < 3; index++) await form.getByRole('button', { name: '+ Add option' }).click();
+    await check('new SELECT field');
+    await form.getByLabel('Type').selectOption('RELATION');
+    await check('new RELATION field');
+    await page.getByRole('button', { name: `Edit ${'M'.repeat(250)}` }).click();
+    await page.getByRole('form', { name: /Edit the field/ }).waitFor();
+    await check('editing a MULTI_SELECT field with 12 options');
+    expect(checked).toHaveLength(5);
+    await page.close();
+  });
 });

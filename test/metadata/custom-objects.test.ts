@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type GraphQLResult, type TestApp } from '../helpers/app.ts';
 import { DATABASE_KINDS } from '../helpers/databases.ts';
-import { startReceiver, type Receiver } from '../helpers/receiver.ts';
+import { eventually, startReceiver, type Receiver } from '../helpers/receiver.ts';
 
 // Twenty's front-end documents (packages/twenty-front/src/modules/object-metadata/graphql/mutations.ts), verbatim.
 const CREATE_ONE_OBJECT_METADATA_ITEM = `
@@ -491,6 +491,152 @@ describe.each(DATABASE_KINDS)('custom objects and fields on %s', (kind) => {
     expect(createdBody).toMatchObject({ webhookId: webhook.id, record: { id: created.id, amount: { amountMicros: 99_000_000, currencyCode: 'USD' }, status: 'SENT' } });
     const updatedBody = bodies.find((body) => body.operation === 'invoice.updated');
     expect(updatedBody).toMatchObject({ record: { status: 'PAID' }, previousRecord: { status: 'SENT' }, updatedFields: ['status'] });
+  });
+
+  it('walks the done-when: invoice and leadSource records over GraphQL and REST, filtered lists, and screened webhooks carrying the fields as the API returns them', async () => {
+    const [all, big, source, any] = [await startReceiver(), await startReceiver(), await startReceiver(), await startReceiver()];
+    receivers.push(all, big, source, any);
+    const webhook = async (input: Record<string, unknown>) => {
+      const answer = await app.graphql('mutation ($input: CreateWebhookInput!) { createWebhook(input: $input) { id } }', { input });
+      return answer;
+    };
+    // Screens name custom fields: a CURRENCY's part and a SELECT on invoice, a custom TEXT on person; an unknown
+    // field, an option the SELECT lacks and a misspelt fields entry are refused, naming them.
+    const refusals: Array<[Record<string, unknown>, string, RegExp]> = [
+      [{ operations: ['invoice.*'], filter: { amount: { amountMicros: { gt: 1 } }, total: { eq: 1 } } }, 'filter.total', /unknown field "total"/],
+      [{ operations: ['invoice.*'], filter: { status: { eq: 'LOST' } } }, 'filter.status.eq', /"LOST" is not an option of status/],
+      [{ operations: ['invoice.*'], filter: { leadSource: { eq: 'x' } } }, 'filter.leadSource', /unknown field "leadSource"/],
+      [{ operations: ['person.updated'], fields: ['leadSourc'] }, 'fields[0]', /"leadSourc" is not a field of person/],
+    ];
+    for (const [input, field, message] of refusals) {
+      const answer = await webhook({ targetUrl: 'https://example.com/refused', ...input });
+      expect(answer.errors?.[0].extensions?.field, JSON.stringify(input)).toBe(field);
+      expect(answer.errors?.[0].message, JSON.stringify(input)).toMatch(message);
+    }
+    const ids = {
+      all: (await ok(webhook({ targetUrl: `${all.url}/all`, operations: ['invoice.*', 'person.updated'] }))).createWebhook.id,
+      big: (
+        await ok(
+          webhook({
+            targetUrl: `${big.url}/big`,
+            operations: ['invoice.*'],
+            filter: { and: [{ amount: { amountMicros: { gte: 50_000_000 } } }, { status: { in: ['SENT', 'PAID'] } }] },
+          }),
+        )
+      ).createWebhook.id,
+      source: (
+        await ok(webhook({ targetUrl: `${source.url}/source`, operations: ['person.updated'], fields: ['leadSource'], filter: { leadSource: { ilike: 'conf%' } } }))
+      ).createWebhook.id,
+      // Every object: invoice.amount is a CURRENCY where opportunity.amount is a NUMBER; the filter reads as invoice's.
+      any: (await ok(webhook({ targetUrl: `${any.url}/any`, operations: ['*.*'], filter: { amount: { amountMicros: { gte: 50_000_000 } } } }))).createWebhook.id,
+    };
+
+    // What the records API answers after each write, by record and updatedAt: the payloads must carry exactly that.
+    const answers = new Map<string, any>();
+    const remember = async (path: string, key: string) => {
+      const read = await app.rest('GET', path);
+      expect(read.status).toBe(200);
+      const record = read.body.data[key];
+      answers.set(`${record.id}@${record.updatedAt}`, record);
+      return record;
+    };
+    const acme = (await ok(app.graphql('mutation { createCompany(data: { name: "Acme Invoices" }) { id } }'))).createCompany;
+    const selection = 'id amount { amountMicros currencyCode } status companyId';
+    const first = (
+      await ok(
+        app.graphql(`mutation ($data: InvoiceCreateInput!) { createInvoice(data: $data) { ${selection} } }`, {
+          data: { amount: { amountMicros: 75_000_000, currencyCode: 'EUR' }, status: 'SENT', companyId: acme.id },
+        }),
+      )
+    ).createInvoice;
+    expect(first).toMatchObject({ amount: { amountMicros: 75_000_000, currencyCode: 'EUR' }, status: 'SENT', companyId: acme.id });
+    await remember(`/rest/invoices/${first.id}`, 'invoice');
+    const second = await app.rest('POST', '/rest/invoices', { amount: { amountMicros: 10_000_000, currencyCode: 'USD' }, companyId: acme.id });
+    expect(second.status).toBe(201);
+    expect(second.body.data.createInvoice).toMatchObject({ status: 'DRAFT', amount: { amountMicros: 10_000_000 } });
+    const secondId = second.body.data.createInvoice.id;
+    await remember(`/rest/invoices/${secondId}`, 'invoice');
+    expect((await app.rest('PATCH', `/rest/invoices/${first.id}`, { status: 'PAID' })).status).toBe(200);
+    await remember(`/rest/invoices/${first.id}`, 'invoice');
+    const raised = await ok(
+      app.graphql(`mutation ($id: UUID!) { updateInvoice(id: $id, data: { amount: { amountMicros: 20000000, currencyCode: "USD" } }) { ${selection} } }`, { id: secondId }),
+    );
+    expect(raised.updateInvoice.amount.amountMicros).toBe(20_000_000);
+    await remember(`/rest/invoices/${secondId}`, 'invoice');
+
+    const grace = (await ok(app.graphql('mutation { createPerson(data: { firstName: "Grace", leadSource: "web" }) { id leadSource } }'))).createPerson;
+    expect(grace.leadSource).toBe('web');
+    const changed = await ok(app.graphql(`mutation ($id: UUID!) { updatePerson(id: $id, data: { leadSource: "conference talk" }) { leadSource } }`, { id: grace.id }));
+    expect(changed.updatePerson.leadSource).toBe('conference talk');
+    await remember(`/rest/people/${grace.id}`, 'person');
+    expect((await app.rest('PATCH', `/rest/people/${grace.id}`, { city: 'Paris' })).status).toBe(200);
+    await remember(`/rest/people/${grace.id}`, 'person');
+
+    // Filtered lists over GraphQL and REST, on the custom fields.
+    const paid = await ok(app.graphql('{ invoices(filter: { status: { eq: "PAID" }, companyId: { eq: "' + acme.id + '" } }) { edges { node { id } } } }'));
+    expect(paid.invoices.edges.map((edge: any) => edge.node.id)).toEqual([first.id]);
+    const small = await app.rest('GET', `/rest/invoices?filter=${encodeURIComponent(JSON.stringify({ and: [{ amount: { amountMicros: { lt: 50_000_000 } } }, { companyId: { eq: acme.id } }] }))}`);
+    expect(small.status).toBe(200);
+    expect(small.body.data.invoices.map((invoice: any) => invoice.id)).toEqual([secondId]);
+    const conference = await ok(app.graphql('{ people(filter: { leadSource: { ilike: "conf%" } }) { edges { node { id leadSource } } } }'));
+    expect(conference.people.edges.map((edge: any) => edge.node)).toEqual([{ id: grace.id, leadSource: 'conference talk' }]);
+
+    // Wait until every delivery of these webhooks is settled, then count: the screens let through exactly these.
+    const webhookIds = Object.values(ids);
+    await eventually(
+      async () => {
+        const fanouts = await app.server.database.db.selectFrom('pending_fanouts').select('event_id').execute();
+        const pending = await app.server.database.db.selectFrom('deliveries').select('id').where('webhook_id', 'in', webhookIds).where('status', '!=', 'SUCCEEDED').execute();
+        return fanouts.length + pending.length;
+      },
+      (left: number) => left === 0,
+    );
+    const received = (receiver: Receiver) => receiver.requests.map((request) => JSON.parse(request.body));
+    const operations = (receiver: Receiver) => received(receiver).map((body) => `${body.operation} ${body.record.id === first.id ? 'first' : body.record.id === secondId ? 'second' : 'grace'}`).sort();
+    expect(operations(all)).toEqual([
+      'invoice.created first',
+      'invoice.created second',
+      'invoice.updated first',
+      'invoice.updated second',
+      'person.updated grace',
+      'person.updated grace',
+    ]);
+    expect(operations(big)).toEqual(['invoice.created first', 'invoice.updated first']);
+    expect(operations(source)).toEqual(['person.updated grace']);
+    expect(received(source)[0]).toMatchObject({ updatedFields: ['leadSource'], record: { leadSource: 'conference talk' }, previousRecord: { leadSource: 'web' } });
+    expect(operations(any)).toEqual(['invoice.created first', 'invoice.updated first']);
+
+    // Each payload's record is exactly what the records API answered for that state.
+    for (const body of [...received(all), ...received(big), ...received(source), ...received(any)]) {
+      const answer = answers.get(`${body.record.id}@${body.record.updatedAt}`);
+      expect(answer, `${body.operation} ${body.record.id}`).toBeDefined();
+      expect(body.record, `${body.operation} ${body.record.id}`).toEqual(answer);
+    }
+    const updatedFirst = received(all).find((body) => body.operation === 'invoice.updated' && body.record.id === first.id);
+    expect(updatedFirst).toMatchObject({ updatedFields: ['status'], previousRecord: { status: 'SENT', amount: { amountMicros: 75_000_000, currencyCode: 'EUR' }, companyId: acme.id } });
+    const updatedSecond = received(all).find((body) => body.operation === 'invoice.updated' && body.record.id === secondId);
+    expect(updatedSecond.updatedFields).toEqual(['amount']);
+
+    // A field or object named by a webhook cannot be deleted until the webhook changes; deactivating is allowed
+    // and the deactivated field counts as missing (NULL) in the stored filter.
+    const invoiceFields = (await ok(app.graphql(`{ object(id: "${invoiceId}") { fieldsList { id name } } }`))).object.fieldsList;
+    const amountId = invoiceFields.find((field: any) => field.name === 'amount').id;
+    await ok(app.graphql(UPDATE_ONE_FIELD_METADATA_ITEM, { idToUpdate: amountId, updatePayload: { isActive: false } }));
+    const refusedDelete = await metadata(DELETE_ONE_FIELD_METADATA_ITEM, { idToDelete: amountId });
+    expect(refusedDelete.errors?.[0].extensions?.code).toBe('CONFLICT');
+    expect(refusedDelete.errors?.[0].message).toMatch(new RegExp(`webhook ${ids.big} .*filter would no longer be valid .*amountMicros`));
+    await ok(app.graphql(UPDATE_ONE_FIELD_METADATA_ITEM, { idToUpdate: amountId, updatePayload: { isActive: true } }));
+    await ok(metadata(UPDATE_ONE_OBJECT_METADATA_ITEM, { idToUpdate: invoiceId, updatePayload: { isActive: false } }));
+    const refusedObject = await metadata(DELETE_ONE_OBJECT_METADATA_ITEM, { idToDelete: invoiceId });
+    expect(refusedObject.errors?.[0].extensions?.code).toBe('CONFLICT');
+    expect(refusedObject.errors?.[0].message).toMatch(new RegExp(`webhook ${ids.all} .*its operations name invoice\\.\\*`));
+    // A deactivated object's references still hold: the company its invoices name cannot be destroyed meanwhile.
+    const destroy = await app.rest('DELETE', `/rest/companies/${acme.id}?hard=true`);
+    expect(destroy.status).toBe(409);
+    expect(destroy.body.error.message).toMatch(/2 invoices \(companyId\)/);
+    await ok(metadata(UPDATE_ONE_OBJECT_METADATA_ITEM, { idToUpdate: invoiceId, updatePayload: { isActive: true } }));
+    const after = await app.rest('GET', `/rest/invoices/${first.id}`);
+    expect(after.body.data.invoice).toMatchObject({ status: 'PAID', amount: { amountMicros: 75_000_000 } });
   });
 
   it('deactivating hides an object from the API and keeps its records; deleting removes them; a field likewise', async () => {

@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { objectFieldDescriptors } from '../../src/domain/webhook-screen.ts';
+import { STANDARD_SCREEN_MODEL } from '../../src/domain/webhook-screen.ts';
 import { parseRecordFilter } from '../../src/domain/record-filter.ts';
 import { builderToFilter, conditionProblem, filterToBuilder, newCondition, parseFilterText, type BuilderFilter } from '../../web/src/filter.ts';
 import type { FieldType } from '../../web/src/queries.ts';
 
 // The builder's field types as the UI learns them from the metadata API (opportunity's, with the system fields).
-const types = new Map<string, FieldType>(objectFieldDescriptors('opportunity').map((field) => [field.name, field.type as FieldType]));
+const opportunityFields = STANDARD_SCREEN_MODEL.objects.get('opportunity')!;
+const types = new Map<string, FieldType>(opportunityFields.map((field) => [field.name, field.type as FieldType]));
 const strip = (builder: BuilderFilter | null) => builder && { ...builder, conditions: builder.conditions.map(({ key: _key, ...rest }) => rest) };
 
 describe("the webhook form's filter builder", () => {
@@ -30,7 +31,7 @@ describe("the webhook form's filter builder", () => {
         { companyId: { is: 'NULL' } },
       ],
     });
-    expect(() => parseRecordFilter(filter, objectFieldDescriptors('opportunity'))).not.toThrow();
+    expect(() => parseRecordFilter(filter, opportunityFields)).not.toThrow();
     expect(strip(filterToBuilder(filter, types))).toEqual(strip(builder));
     // One condition is written bare; none is no filter at all.
     expect(builderToFilter({ combinator: 'and', conditions: [newCondition('amount', 'gte', '5')] }, types)).toEqual({ amount: { gte: 5 } });

@@ -4,6 +4,8 @@ import { Layout } from './components/Layout.tsx';
 import { ErrorNotice, Spinner } from './components/ui.tsx';
 import { useLoad } from './hooks.ts';
 import { ApiWebhooksPage } from './pages/ApiWebhooksPage.tsx';
+import { DATA_MODEL_HOME, DataModelPage } from './pages/DataModelPage.tsx';
+import { ObjectPage } from './pages/ObjectPage.tsx';
 import { SignInPage } from './pages/SignInPage.tsx';
 import { WebhookDetailPage } from './pages/WebhookDetailPage.tsx';
 import { WebhookNewPage } from './pages/WebhookNewPage.tsx';
@@ -77,6 +79,18 @@ function SignedInApp({ pathname }: { pathname: string }) {
       return (
         <Layout workspaceName={name} crumbs={[{ label: 'Settings' }, { label: 'API & Webhooks', href: HOME }, { label: 'Webhook' }]}>
           <WebhookDetailPage key={route.id} id={route.id} />
+        </Layout>
+      );
+    case 'dataModel':
+      return (
+        <Layout workspaceName={name} crumbs={[{ label: 'Settings' }, { label: 'Data model' }]}>
+          <DataModelPage />
+        </Layout>
+      );
+    case 'dataModelObject':
+      return (
+        <Layout workspaceName={name} crumbs={[{ label: 'Settings' }, { label: 'Data model', href: DATA_MODEL_HOME }, { label: route.nameSingular }]}>
+          <ObjectPage key={route.nameSingular} nameSingular={route.nameSingular} />
         </Layout>
       );
     default:

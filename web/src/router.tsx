@@ -29,6 +29,8 @@ export type Route =
   | { name: 'apiWebhooks' }
   | { name: 'webhookNew' }
   | { name: 'webhookDetail'; id: string }
+  | { name: 'dataModel' }
+  | { name: 'dataModelObject'; nameSingular: string }
   | { name: 'notFound' };
 
 export function matchRoute(pathname: string): Route {
@@ -38,6 +40,9 @@ export function matchRoute(pathname: string): Route {
   if (path === '/settings/api-webhooks/webhooks/new') return { name: 'webhookNew' };
   const detail = /^\/settings\/api-webhooks\/webhooks\/([^/]+)$/.exec(path);
   if (detail) return { name: 'webhookDetail', id: decodeURIComponent(detail[1]!) };
+  if (path === '/settings/data-model') return { name: 'dataModel' };
+  const object = /^\/settings\/data-model\/([^/]+)$/.exec(path);
+  if (object) return { name: 'dataModelObject', nameSingular: decodeURIComponent(object[1]!) };
   return { name: 'notFound' };
 }
 

@@ -1,6 +1,6 @@
 import type { ReactNode } from 'react';
 import { forgetApiKey } from '../api.ts';
-import { Link, navigate } from '../router.tsx';
+import { Link, navigate, usePathname } from '../router.tsx';
 
 export interface Crumb {
   label: string;
@@ -9,6 +9,8 @@ export interface Crumb {
 
 /** Settings chrome: a sidebar (a top bar on phones), breadcrumbs and the page. */
 export function Layout({ workspaceName, crumbs, children }: { workspaceName: string; crumbs: Crumb[]; children: ReactNode }) {
+  const pathname = usePathname();
+  const current = (prefix: string) => (pathname === prefix || pathname.startsWith(`${prefix}/`) ? 'page' : undefined);
   return (
     <div className="shell">
       <a className="skip-link" href="#main">
@@ -23,8 +25,11 @@ export function Layout({ workspaceName, crumbs, children }: { workspaceName: str
         </div>
         <nav aria-label="Settings">
           <p className="nav-heading">Settings</p>
-          <Link className="nav-item" href="/settings/api-webhooks" aria-current="page">
+          <Link className="nav-item" href="/settings/api-webhooks" aria-current={current('/settings/api-webhooks')}>
             <span aria-hidden="true">⌁</span> API &amp; Webhooks
+          </Link>
+          <Link className="nav-item" href="/settings/data-model" aria-current={current('/settings/data-model')}>
+            <span aria-hidden="true">▦</span> Data model
           </Link>
         </nav>
         <button
