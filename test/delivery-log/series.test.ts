@@ -1,3 +1,4 @@
+import type { RootOperationNode } from 'kysely';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRequire } from 'node:module';
@@ -61,7 +62,11 @@ describe.each(DATABASE_KINDS)('Webhook.series and the list page on %s', (kind) =
   }
 
   beforeAll(async () => {
-    app = await startTestApp(kind, { role: 'api', onStatement: () => (statements += 1) });
+    // The metadata version's re-read is left out: it runs when a second has passed since the last one, not because
+    // of what a request asks.
+    const isVersionRecheck = (node: RootOperationNode) =>
+      node.kind === 'RawNode' && node.sqlFragments.join('').startsWith('SELECT metadata_version AS version FROM workspaces');
+    app = await startTestApp(kind, { role: 'api', onStatement: (node) => void (isVersionRecheck(node) || (statements += 1)) });
     workspaceId = (await app.graphql('{ currentWorkspace { id } }')).data.currentWorkspace.id;
   });
   afterAll(async () => {
