@@ -100,8 +100,10 @@ describe('the webhook page in Chromium', () => {
     expect(await page.getByLabel('Action 1').inputValue()).toBe('updated');
     await checkPage(page);
 
-    // Unchecking every entry with no row left brings a row back: the webhook always keeps an event.
+    // Unchecking every entry with no row left brings a row back: the webhook always keeps an event. Editing again
+    // takes "Saved" away.
     await page.getByRole('button', { name: 'Remove event row 1' }).click();
+    expect(await page.locator('.form-actions [role="status"]').textContent()).toBe('');
     await own.getByRole('checkbox', { name: /Webhook disabled/ }).uncheck();
     await own.getByRole('checkbox', { name: /Delivery failed/ }).uncheck();
     expect(await page.getByLabel('Object 1').inputValue()).toBe('*');

@@ -39,13 +39,14 @@ function InstantField({ label, value, onChange, hint, error }: { label: string; 
  * matches now, with the original event id, oldest first. For what was written while it was disabled, or lost by
  * the receiver.
  */
-export function ReplayPanel({ webhook, onQueued, since: givenSince, focusOnOpen = false }: {
+export function ReplayPanel({ webhook, onQueued, since: givenSince, focusOnOpen = false, onFocused }: {
   webhook: Webhook;
   onQueued: () => void;
   /** Where the window starts when the panel opens (ISO); else when the webhook was disabled, or a day ago. */
   since?: string;
   /** Brings the panel into view and focuses its first field, for a panel opened from elsewhere on the page. */
   focusOnOpen?: boolean;
+  onFocused?: () => void;
 }) {
   const [since, setSince] = useState(() => isoToLocal(givenSince ?? webhook.disabledAt ?? Date.now() - DAY_MS));
   const formRef = useRef<HTMLFormElement>(null);
@@ -53,6 +54,9 @@ export function ReplayPanel({ webhook, onQueued, since: givenSince, focusOnOpen 
     if (!focusOnOpen) return;
     formRef.current?.scrollIntoView({ block: 'center' });
     formRef.current?.querySelector('input')?.focus({ preventScroll: true });
+    onFocused?.();
+    // Once, when the panel opens: onFocused is not a reason to focus again.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [focusOnOpen]);
   const [until, setUntil] = useState('');
   const [busy, setBusy] = useState(false);

@@ -75,6 +75,13 @@ export function WebhookForm({ initial: given, submitLabel, onSubmit, onCancel }:
   const [errors, setErrors] = useState<FieldErrors>({});
   const [saving, setSaving] = useState(false);
   const [saved, setSaved] = useState(false);
+  // "Saved" describes the form as it was saved: the user's next change takes it away.
+  const edited =
+    <T,>(set: (value: T) => void) =>
+    (value: T) => {
+      setSaved(false);
+      set(value);
+    };
   // The workspace's objects with their fields, custom ones included: the pickers' choices.
   const objects = useLoad(fetchObjects, []);
   const chosen = objects.data ? objectsOf(rows, objects.data) : [];
@@ -141,7 +148,7 @@ export function WebhookForm({ initial: given, submitLabel, onSubmit, onCancel }:
         name="targetUrl"
         type="url"
         value={targetUrl}
-        onChange={setTargetUrl}
+        onChange={edited(setTargetUrl)}
         required
         placeholder="https://example.com/webhooks"
         hint="Switchboard sends a signed POST to this URL for every matching event."
@@ -152,17 +159,17 @@ export function WebhookForm({ initial: given, submitLabel, onSubmit, onCancel }:
         label="Description"
         name="description"
         value={description}
-        onChange={setDescription}
+        onChange={edited(setDescription)}
         placeholder="What this endpoint does (optional)"
         error={errors.description}
         multiline
       />
-      <OperationsEditor value={operations} onChange={setOperations} error={errors.operations} objects={objects.data} />
+      <OperationsEditor value={operations} onChange={edited(setOperations)} error={errors.operations} objects={objects.data} />
       {objects.error && <ErrorNotice message={`The objects’ fields could not be loaded (${objects.error}); the filter can still be edited as JSON.`} onRetry={() => void objects.reload()} />}
       {filterState ? (
         <FilterEditor
           state={filterState}
-          onChange={setFilterState}
+          onChange={edited(setFilterState)}
           fields={filterFields}
           error={errors.filter}
           errorIndex={errors.filter ? conditionIndexOf(errors.filterPath, filterState) : undefined}
@@ -170,8 +177,8 @@ export function WebhookForm({ initial: given, submitLabel, onSubmit, onCancel }:
       ) : (
         <Spinner label="Loading fields…" />
       )}
-      <ChangedFieldsPicker value={fields} onChange={setFields} options={ownFields} error={errors.fields} loading={objects.loading && !objects.data} />
-      <OrderingPicker value={ordering} onChange={setOrdering} error={errors.ordering} />
+      <ChangedFieldsPicker value={fields} onChange={edited(setFields)} options={ownFields} error={errors.fields} loading={objects.loading && !objects.data} />
+      <OrderingPicker value={ordering} onChange={edited(setOrdering)} error={errors.ordering} />
       {errors.form && <ErrorNotice message={errors.form} />}
       <div className="form-actions">
         <button type="submit" className="button button-primary" disabled={saving}>

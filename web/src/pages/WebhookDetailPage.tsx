@@ -45,8 +45,8 @@ export function WebhookDetailPage({ id }: { id: string }) {
   const [webhook, setWebhookState] = useState<Webhook | undefined>();
   const [logVersion, setLogVersion] = useState(0);
   const [tab, setTab] = useState<Tab>('Overview');
-  /** A replay asked for from the banner: the panel opens with this start. */
-  const [replayFrom, setReplayFrom] = useState<{ since: string; request: number } | undefined>();
+  /** A replay asked for from the banner: the panel opens with this start, and takes the focus once. */
+  const [replayFrom, setReplayFrom] = useState<{ since: string; request: number; focus: boolean } | undefined>();
   const current = webhook ?? loaded.data ?? undefined;
 
   // Each change made here counts, so a poll that started before it cannot put the older state back.
@@ -70,7 +70,7 @@ export function WebhookDetailPage({ id }: { id: string }) {
     Boolean(current),
   );
   const openReplay = (since: string) => {
-    setReplayFrom((previous) => ({ since, request: (previous?.request ?? 0) + 1 }));
+    setReplayFrom((previous) => ({ since, request: (previous?.request ?? 0) + 1, focus: true }));
     setTab('Deliveries');
   };
 
@@ -137,7 +137,8 @@ export function WebhookDetailPage({ id }: { id: string }) {
             key={replayFrom?.request ?? 0}
             webhook={current}
             since={replayFrom?.since}
-            focusOnOpen={Boolean(replayFrom)}
+            focusOnOpen={replayFrom?.focus ?? false}
+            onFocused={() => setReplayFrom((previous) => previous && { ...previous, focus: false })}
             onQueued={() => setLogVersion((version) => version + 1)}
           />
         </div>
