@@ -156,6 +156,11 @@ describe('the webhook page in Chromium', () => {
     receiver.respondWith(200, '{"ok":true}');
     await banner.getByRole('button', { name: 'Enable again' }).click();
     await banner.waitFor({ state: 'hidden' });
+    // Back on the tab later, the window is still the one asked for; the focus is not taken again.
+    await page.getByRole('tab', { name: 'Overview' }).click();
+    await page.getByRole('tab', { name: 'Deliveries' }).click();
+    expect(await panel.getByLabel('From').inputValue()).toBe(local(new Date(disabled.disabledAt)));
+    expect(await panel.getByLabel('From').evaluate((input) => input === document.activeElement)).toBe(false);
     const sentBefore = receiver.requests.length;
     await panel.getByRole('button', { name: 'Replay events' }).click();
     await panel.getByText(/Queued \d+ deliver/).waitFor();
