@@ -48,7 +48,7 @@ describe("the webhook owner's console in Chromium", () => {
     const db = app.server.database.db;
     const create = 'mutation ($input: CreateWebhookInput!) { createWebhook(input: $input) { id secret } }';
     const crm = (await app.graphql(create, { input: { targetUrl: `${receiver.url}/crm`, operations: ['person.*'], description: 'CRM sync' } })).data.createWebhook;
-    // The pager hears only of Switchboard's own event; the operations picker does not offer it, the API takes it.
+    // The pager hears only of Switchboard's own event (the form offers it too: see webhook-page.test.ts).
     const pagerHook = (await app.graphql(create, { input: { targetUrl: `${pager.url}/ops`, operations: ['webhook.disabled'], description: 'On-call pager' } })).data.createWebhook;
 
     const page = await browser.context.newPage();

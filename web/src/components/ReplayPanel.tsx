@@ -1,4 +1,4 @@
-import { useId, useState, type FormEvent } from 'react';
+import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import { ApiError, errorMessage } from '../api.ts';
 import { formatDateTime, isoToLocal, localToIso } from '../format.ts';
 import { replayWebhookEvents, type ReplayResult, type Webhook } from '../queries.ts';
@@ -39,8 +39,25 @@ function InstantField({ label, value, onChange, hint, error }: { label: string; 
  * matches now, with the original event id, oldest first. For what was written while it was disabled, or lost by
  * the receiver.
  */
-export function ReplayPanel({ webhook, onQueued }: { webhook: Webhook; onQueued: () => void }) {
-  const [since, setSince] = useState(() => isoToLocal(webhook.disabledAt ?? Date.now() - DAY_MS));
+export function ReplayPanel({ webhook, onQueued, since: givenSince, focusOnOpen = false, onFocused }: {
+  webhook: Webhook;
+  onQueued: () => void;
+  /** Where the window starts when the panel opens (ISO); else when the webhook was disabled, or a day ago. */
+  since?: string;
+  /** Brings the panel into view and focuses its first field, for a panel opened from elsewhere on the page. */
+  focusOnOpen?: boolean;
+  onFocused?: () => void;
+}) {
+  const [since, setSince] = useState(() => isoToLocal(givenSince ?? webhook.disabledAt ?? Date.now() - DAY_MS));
+  const formRef = useRef<HTMLFormElement>(null);
+  useEffect(() => {
+    if (!focusOnOpen) return;
+    formRef.current?.scrollIntoView({ block: 'center' });
+    formRef.current?.querySelector('input')?.focus({ preventScroll: true });
+    onFocused?.();
+    // Once, when the panel opens: onFocused is not a reason to focus again.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [focusOnOpen]);
   const [until, setUntil] = useState('');
   const [busy, setBusy] = useState(false);
   const [errors, setErrors] = useState<{ since?: string; until?: string; form?: string }>({});
@@ -82,8 +99,8 @@ export function ReplayPanel({ webhook, onQueued }: { webhook: Webhook; onQueued:
       title="Replay events"
       description="Sends again every stored event of a time window that this webhook matches now (its events and filter), with the original event id, oldest first: for events written while it was disabled, or lost by the receiver."
     >
-      {disabled && <p className="notice notice-warning">Enable the webhook to replay events to it.</p>}
-      <form className="inline-form replay-form" onSubmit={submit} aria-label="Replay events">
+      {disabled && <p className="notice notice-warning">Enable the webhook to replay events to it (the window set here stays).</p>}
+      <form ref={formRef} className="inline-form replay-form" onSubmit={submit} aria-label="Replay events">
         <InstantField label="From" value={since} onChange={setSince} hint="Events written at or after this time (your time zone)." error={errors.since} />
         <InstantField label="Until" value={until} onChange={setUntil} hint="Events written before this time; empty: until now." error={errors.until} />
         <button type="submit" className="button button-primary" disabled={busy || disabled}>

@@ -2,7 +2,7 @@ import { useEffect, useId, useState, type FormEvent } from 'react';
 import { ApiError, errorMessage } from '../api.ts';
 import { SYSTEM_FIELDS } from '../filter.ts';
 import { useLoad } from '../hooks.ts';
-import { operationsFromRows, rowsFromOperations, type OperationRow } from '../operations.ts';
+import { operationsFromState, stateFromOperations, type OperationRow, type OperationsState } from '../operations.ts';
 import { fetchObjects, type FieldSummary, type ObjectSummary, type WebhookOrdering, type WebhookSettings } from '../queries.ts';
 import { conditionIndexOf, FilterEditor, filterOfState, initialFilterState, type FilterState } from './FilterEditor.tsx';
 import { OperationsEditor } from './OperationsEditor.tsx';
@@ -54,21 +54,34 @@ const ORDERINGS: ReadonlyArray<{ value: WebhookOrdering; label: string; hint: st
   },
 ];
 
-export function WebhookForm({ initial, submitLabel, onSubmit, onCancel }: {
+/**
+ * `onSubmit` may answer the settings as saved (the server normalises some): the form then shows them, says
+ * "Saved", and stays mounted, so that word is announced where the user is.
+ */
+export function WebhookForm({ initial: given, submitLabel, onSubmit, onCancel }: {
   initial: WebhookFormValues;
   submitLabel: string;
-  onSubmit: (values: WebhookFormValues) => Promise<void>;
+  onSubmit: (values: WebhookFormValues) => Promise<WebhookFormValues | void>;
   onCancel?: () => void;
 }) {
+  const [initial, setInitial] = useState(given);
   const [targetUrl, setTargetUrl] = useState(initial.targetUrl);
   const [description, setDescription] = useState(initial.description);
-  const [rows, setRows] = useState<OperationRow[]>(() => rowsFromOperations(initial.operations));
+  const [operations, setOperations] = useState<OperationsState>(() => stateFromOperations(initial.operations));
+  const rows = operations.rows;
   const [filterState, setFilterState] = useState<FilterState | undefined>();
   const [fields, setFields] = useState<string[] | null>(initial.fields);
   const [ordering, setOrdering] = useState<WebhookOrdering>(initial.ordering);
   const [errors, setErrors] = useState<FieldErrors>({});
   const [saving, setSaving] = useState(false);
   const [saved, setSaved] = useState(false);
+  // "Saved" describes the form as it was saved: the user's next change takes it away.
+  const edited =
+    <T,>(set: (value: T) => void) =>
+    (value: T) => {
+      setSaved(false);
+      set(value);
+    };
   // The workspace's objects with their fields, custom ones included: the pickers' choices.
   const objects = useLoad(fetchObjects, []);
   const chosen = objects.data ? objectsOf(rows, objects.data) : [];
@@ -93,18 +106,33 @@ export function WebhookForm({ initial, submitLabel, onSubmit, onCancel }: {
       setErrors({ filter: filter.problem });
       return;
     }
+    const operationList = operationsFromState(operations);
+    if (operationList.length === 0) {
+      setErrors({ operations: 'Choose at least one event: a row, or a Switchboard event.' });
+      return;
+    }
     setSaving(true);
     setSaved(false);
     setErrors({});
     try {
-      await onSubmit({
+      const stored = await onSubmit({
         targetUrl: targetUrl.trim(),
         description: description.trim(),
-        operations: operationsFromRows(rows),
+        operations: operationList,
         filter: filter.filter,
         fields: fields && fields.length > 0 ? fields : null,
         ordering,
       });
+      if (stored) {
+        // What was saved, as the server keeps it; the filter's view is chosen again from it (see the effect above).
+        setInitial(stored);
+        setTargetUrl(stored.targetUrl);
+        setDescription(stored.description);
+        setOperations(stateFromOperations(stored.operations));
+        setFilterState(undefined);
+        setFields(stored.fields);
+        setOrdering(stored.ordering);
+      }
       setSaved(true);
     } catch (error) {
       setErrors(fieldErrorsFrom(error));
@@ -120,7 +148,7 @@ export function WebhookForm({ initial, submitLabel, onSubmit, onCancel }: {
         name="targetUrl"
         type="url"
         value={targetUrl}
-        onChange={setTargetUrl}
+        onChange={edited(setTargetUrl)}
         required
         placeholder="https://example.com/webhooks"
         hint="Switchboard sends a signed POST to this URL for every matching event."
@@ -131,17 +159,17 @@ export function WebhookForm({ initial, submitLabel, onSubmit, onCancel }: {
         label="Description"
         name="description"
         value={description}
-        onChange={setDescription}
+        onChange={edited(setDescription)}
         placeholder="What this endpoint does (optional)"
         error={errors.description}
         multiline
       />
-      <OperationsEditor rows={rows} onChange={setRows} error={errors.operations} objects={objects.data} />
+      <OperationsEditor value={operations} onChange={edited(setOperations)} error={errors.operations} objects={objects.data} />
       {objects.error && <ErrorNotice message={`The objects’ fields could not be loaded (${objects.error}); the filter can still be edited as JSON.`} onRetry={() => void objects.reload()} />}
       {filterState ? (
         <FilterEditor
           state={filterState}
-          onChange={setFilterState}
+          onChange={edited(setFilterState)}
           fields={filterFields}
           error={errors.filter}
           errorIndex={errors.filter ? conditionIndexOf(errors.filterPath, filterState) : undefined}
@@ -149,8 +177,8 @@ export function WebhookForm({ initial, submitLabel, onSubmit, onCancel }: {
       ) : (
         <Spinner label="Loading fields…" />
       )}
-      <ChangedFieldsPicker value={fields} onChange={setFields} options={ownFields} error={errors.fields} loading={objects.loading && !objects.data} />
-      <OrderingPicker value={ordering} onChange={setOrdering} error={errors.ordering} />
+      <ChangedFieldsPicker value={fields} onChange={edited(setFields)} options={ownFields} error={errors.fields} loading={objects.loading && !objects.data} />
+      <OrderingPicker value={ordering} onChange={edited(setOrdering)} error={errors.ordering} />
       {errors.form && <ErrorNotice message={errors.form} />}
       <div className="form-actions">
         <button type="submit" className="button button-primary" disabled={saving}>

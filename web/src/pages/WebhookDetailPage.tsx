@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useRef, useState } from 'react';
 import { errorMessage } from '../api.ts';
 import { WebhookStatusBadge } from '../components/badges.tsx';
 import { AttemptView, DeliveryLog } from '../components/DeliveryLog.tsx';
@@ -7,8 +7,8 @@ import { ReplayPanel } from '../components/ReplayPanel.tsx';
 import { WebhookForm } from '../components/WebhookForm.tsx';
 import { CompactSelect, ConfirmDialog, ErrorNotice, OneTimeSecret, Section, Spinner } from '../components/ui.tsx';
 import { formatDateTime, prettyJson } from '../format.ts';
-import { useDocumentTitle, useLoad } from '../hooks.ts';
-import { ACTION_OPTIONS, OBJECT_OPTIONS } from '../operations.ts';
+import { useDocumentTitle, useInterval, useLoad } from '../hooks.ts';
+import { ACTION_OPTIONS, OBJECT_OPTIONS, SWITCHBOARD_EVENTS } from '../operations.ts';
 import {
   deleteWebhook,
   fetchWebhook,
@@ -18,20 +18,61 @@ import {
   updateWebhook,
   type TestAttempt,
   type Webhook,
+  type WebhookSettings,
 } from '../queries.ts';
 import { Link, navigate } from '../router.tsx';
 
 const TABS = ['Overview', 'Deliveries', 'Settings'] as const;
 type Tab = (typeof TABS)[number];
 
+/** How often the page asks for the webhook's status: a disable in the background (410, five days) shows within this. */
+const STATUS_POLL_MS = 3000;
+
+function settingsOf(webhook: Webhook): WebhookSettings {
+  return {
+    targetUrl: webhook.targetUrl,
+    description: webhook.description ?? '',
+    operations: webhook.operations,
+    filter: webhook.filter ?? null,
+    fields: webhook.fields ?? null,
+    ordering: webhook.ordering ?? 'NONE',
+  };
+}
+
 export function WebhookDetailPage({ id }: { id: string }) {
   useDocumentTitle('Webhook');
   const loaded = useLoad(() => fetchWebhook(id), [id]);
-  const [webhook, setWebhook] = useState<Webhook | undefined>();
-  const [formVersion, setFormVersion] = useState(0);
+  const [webhook, setWebhookState] = useState<Webhook | undefined>();
   const [logVersion, setLogVersion] = useState(0);
   const [tab, setTab] = useState<Tab>('Overview');
+  /** A replay asked for from the banner: the panel opens with this start, and takes the focus once. */
+  const [replayFrom, setReplayFrom] = useState<{ since: string; request: number; focus: boolean } | undefined>();
   const current = webhook ?? loaded.data ?? undefined;
+
+  // Each change made here counts, so a poll that started before it cannot put the older state back.
+  const changes = useRef(0);
+  const setWebhook = (next: Webhook) => {
+    changes.current++;
+    setWebhookState(next);
+  };
+  useInterval(
+    () => {
+      const before = changes.current;
+      fetchWebhook(id).then(
+        (fresh) => {
+          if (fresh && before === changes.current && fresh.id === id) setWebhookState(fresh);
+        },
+        // A failed poll changes nothing on screen; the next one tries again.
+        () => undefined,
+      );
+    },
+    STATUS_POLL_MS,
+    Boolean(current),
+  );
+  const openReplay = (since: string) => {
+    setReplayFrom((previous) => ({ since, request: (previous?.request ?? 0) + 1, focus: true }));
+    setTab('Deliveries');
+  };
 
   if (loaded.error) return <ErrorNotice message={loaded.error} onRetry={() => void loaded.reload()} />;
   if (loaded.loading && !current) return <Spinner label="Loading webhook…" />;
@@ -57,7 +98,7 @@ export function WebhookDetailPage({ id }: { id: string }) {
         </div>
         <StatusToggle webhook={current} onChange={setWebhook} />
       </header>
-      {current.status === 'DISABLED' && <DisabledBanner webhook={current} onChange={setWebhook} />}
+      {current.status === 'DISABLED' && <DisabledBanner webhook={current} onChange={setWebhook} onReplay={openReplay} />}
 
       <div className="tabs" role="tablist" aria-label="Webhook">
         {TABS.map((name) => (
@@ -92,27 +133,27 @@ export function WebhookDetailPage({ id }: { id: string }) {
       {tab === 'Deliveries' && (
         <div role="tabpanel" id="panel-Deliveries" aria-labelledby="tab-Deliveries">
           <DeliveryLog webhookId={current.id} refreshToken={logVersion} />
-          <ReplayPanel webhook={current} onQueued={() => setLogVersion((version) => version + 1)} />
+          <ReplayPanel
+            key={replayFrom?.request ?? 0}
+            webhook={current}
+            since={replayFrom?.since}
+            focusOnOpen={replayFrom?.focus ?? false}
+            onFocused={() => setReplayFrom((previous) => previous && { ...previous, focus: false })}
+            onQueued={() => setLogVersion((version) => version + 1)}
+          />
         </div>
       )}
       {tab === 'Settings' && (
         <div role="tabpanel" id="panel-Settings" aria-labelledby="tab-Settings">
       <Section title="Settings" description="Where events go and which ones.">
         <WebhookForm
-          key={`${current.id}-${formVersion}`}
-          initial={{
-            targetUrl: current.targetUrl,
-            description: current.description ?? '',
-            operations: current.operations,
-            filter: current.filter ?? null,
-            fields: current.fields ?? null,
-            ordering: current.ordering ?? 'NONE',
-          }}
+          key={current.id}
+          initial={settingsOf(current)}
           submitLabel="Save changes"
           onSubmit={async (values) => {
             const updated = await updateWebhook({ id: current.id, ...values });
             setWebhook(updated);
-            setFormVersion((version) => version + 1);
+            return settingsOf(updated);
           }}
         />
       </Section>
@@ -152,7 +193,12 @@ const DISABLED_REASONS: Record<string, string> = {
   BY_USER: 'Someone disabled it.',
 };
 
-function DisabledBanner({ webhook, onChange }: { webhook: Webhook; onChange: (webhook: Webhook) => void }) {
+function DisabledBanner({ webhook, onChange, onReplay }: {
+  webhook: Webhook;
+  onChange: (webhook: Webhook) => void;
+  /** Opens the replay panel with the window starting at `since`. */
+  onReplay: (since: string) => void;
+}) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | undefined>();
   const reason = (webhook.disabledReason && DISABLED_REASONS[webhook.disabledReason]) ?? 'It was disabled.';
@@ -171,12 +217,18 @@ function DisabledBanner({ webhook, onChange }: { webhook: Webhook; onChange: (we
     <div className="notice notice-warning" role="region" aria-label="Why this webhook is disabled">
       <p>
         <strong>Disabled{webhook.disabledAt ? ` ${formatDateTime(webhook.disabledAt)}` : ''}.</strong> {reason} Events written
-        meanwhile are not sent; after enabling, replay them with <code>replayWebhookEvents</code> (REST{' '}
-        <code>POST /rest/webhooks/:id/replay</code>).
+        meanwhile are not sent; once it is enabled again, they can be replayed.
       </p>
-      <button type="button" className="button button-primary" onClick={() => void enable()} disabled={busy}>
-        Enable again
-      </button>
+      <div className="notice-actions">
+        <button type="button" className="button button-primary" onClick={() => void enable()} disabled={busy}>
+          Enable again
+        </button>
+        {webhook.disabledAt && (
+          <button type="button" className="button" onClick={() => onReplay(webhook.disabledAt!)}>
+            Replay what was missed
+          </button>
+        )}
+      </div>
       {error && <ErrorNotice message={error} />}
     </div>
   );
@@ -283,12 +335,15 @@ function SendTest({ webhook, onSent }: { webhook: Webhook; onSent: () => void })
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | undefined>();
   const [result, setResult] = useState<TestAttempt | undefined>();
-  const concrete = OBJECT_OPTIONS.filter((object) => object.value !== '*').flatMap((object) =>
-    ACTION_OPTIONS.filter((action) => action.value !== '*').map((action) => ({
-      value: `${object.value}.${action.value}`,
-      label: `${object.label} · ${action.label}`,
-    })),
-  );
+  const concrete = [
+    ...OBJECT_OPTIONS.filter((object) => object.value !== '*').flatMap((object) =>
+      ACTION_OPTIONS.filter((action) => action.value !== '*').map((action) => ({
+        value: `${object.value}.${action.value}`,
+        label: `${object.label} · ${action.label}`,
+      })),
+    ),
+    ...SWITCHBOARD_EVENTS.map((event) => ({ value: event.value, label: event.label })),
+  ];
   const send = async () => {
     setBusy(true);
     setError(undefined);
