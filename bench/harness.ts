@@ -15,6 +15,7 @@ import { SWITCHBOARD_VERSION } from '../src/delivery/version.ts';
 import { openDatabase, type Database, type DatabaseKind } from '../src/storage/database.ts';
 import { appendEvents, type NewEvent } from '../src/storage/events.ts';
 import { migrateToLatest } from '../src/storage/migrate.ts';
+import { createSecretBox } from '../src/webhooks/secret-box.ts';
 
 /** Wall-clock milliseconds with sub-millisecond precision, comparable with the sink's. */
 export const now = (): number => performance.timeOrigin + performance.now();
@@ -194,7 +195,8 @@ export async function insertWorkspace(database: Database, name: string): Promise
 
 /** `count` ACTIVE webhooks subscribed to `*.*`, targeting `${urlPrefix}${index}` (or urlPrefix itself when count is 1), in one statement each. */
 export async function insertWebhooks(database: Database, workspaceId: string, urlPrefix: string, count: number): Promise<string[]> {
-  const secret = `whsec_${randomBytes(32).toString('base64')}`;
+  // Sealed with the bench's key, as a server stores every secret: each attempt opens it as in production.
+  const secret = createSecretBox(benchEnv().SWITCHBOARD_ENCRYPTION_KEY).seal(`whsec_${randomBytes(32).toString('base64')}`);
   const result = await sql<{ id: string }>`
     INSERT INTO webhooks (id, workspace_id, target_url, operations, secret, status, created_at, updated_at)
     SELECT gen_random_uuid(), ${workspaceId}::uuid,

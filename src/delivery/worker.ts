@@ -6,7 +6,7 @@ import type { Metrics } from '../observability/metrics.ts';
 import type { Database } from '../storage/database.ts';
 import { claimDueDeliveries, failWithoutAttempt, nextDueAt, releaseLeases, type ClaimedDelivery, type Lease } from '../storage/queue/index.ts';
 import { DELIVERY_CHANNEL, dispatchFanouts, NEW_DELIVERIES_ONLY, NEW_EVENTS } from '../storage/queue/index.ts';
-import { createSecretBox } from '../webhooks/secret-box.ts';
+import { cachingSecretBox, createSecretBox } from '../webhooks/secret-box.ts';
 import { attemptDelivery, type AttemptDeps } from './attempt.ts';
 import { FailureSummary } from './failure-summary.ts';
 import { EndpointSlots } from './endpoint-slots.ts';
@@ -73,7 +73,7 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
   });
   const failures = new FailureSummary(log, clock, options.failureSummaryMs ?? 60_000);
   const attemptDeps: AttemptDeps = {
-    sender, secretBox: createSecretBox(config.encryptionKey), clock, log, failures, metrics, retryScheduleMs: config.retryScheduleMs, version: options.version,
+    sender, secretBox: cachingSecretBox(createSecretBox(config.encryptionKey)), clock, log, failures, metrics, retryScheduleMs: config.retryScheduleMs, version: options.version,
   };
   const workerId = randomUUID();
   const heldLimit = config.maxInFlight * CLAIM_AHEAD;
