@@ -133,8 +133,8 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
 
   /** Hands claimed deliveries to their endpoints (ending those whose webhook went inactive). */
   async function enqueue(claimed: ClaimedDelivery[]): Promise<void> {
-    // The webhook was disabled or deleted after the event: it gets nothing more.
-    const inactive = claimed.filter((delivery) => delivery.webhook.status !== 'ACTIVE' || delivery.webhook.deleted);
+    // The webhook was disabled or deleted after the event (or its row or the event's is gone): it gets nothing more.
+    const inactive = claimed.filter((delivery) => delivery.webhook.status !== 'ACTIVE' || delivery.webhook.deleted || delivery.orphaned);
     const active = inactive.length === 0 ? claimed : claimed.filter((delivery) => !inactive.includes(delivery));
     slots.add(active);
     for (const webhookId of new Set(active.map((delivery) => delivery.webhookId))) pump(webhookId);
