@@ -60,7 +60,7 @@ function machineBusySeconds(): number | null {
 }
 
 /** CPU seconds (user + system) of one process, from /proc/<pid>/stat; null where there is none. */
-function processCpuSeconds(pid: number): number | null {
+export function processCpuSeconds(pid: number): number | null {
   let text: string;
   try {
     text = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -70,6 +70,29 @@ function processCpuSeconds(pid: number): number | null {
   // The command name may hold spaces: fields are counted after its closing parenthesis (utime, stime: 14th, 15th).
   const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+}
+
+/**
+ * CPU seconds of each PostgreSQL backend serving the bench's database (PostgreSQL on this machine only; empty on
+ * PGlite or where /proc is missing). Two readings' difference (databaseCpuSince) is what those connections cost,
+ * whatever else the server and the machine are doing: a far steadier figure than the machine's on a shared box.
+ */
+export async function databaseCpu(database: Database): Promise<Map<number, number>> {
+  if (database.kind !== 'postgres') return new Map();
+  const result = await sql<{ pid: number }>`SELECT pid FROM pg_stat_activity WHERE datname = current_database()`.execute(database.db);
+  const seconds = new Map<number, number>();
+  for (const { pid } of result.rows) {
+    const cpu = processCpuSeconds(pid);
+    if (cpu !== null) seconds.set(pid, cpu);
+  }
+  return seconds;
+}
+
+/** CPU seconds the database's backends spent since `before` (a backend opened since counts from zero). */
+export async function databaseCpuSince(database: Database, before: Map<number, number>): Promise<number> {
+  let spent = 0;
+  for (const [pid, cpu] of await databaseCpu(database)) spent += cpu - (before.get(pid) ?? 0);
+  return spent;
 }
 
 export const silentLogger = pino({ level: 'silent' });

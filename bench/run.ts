@@ -9,6 +9,7 @@ import { backlog } from './scenarios/backlog.ts';
 import { fanOut } from './scenarios/fan-out.ts';
 import { isolation } from './scenarios/isolation.ts';
 import { latency } from './scenarios/latency.ts';
+import { scaling } from './scenarios/scaling.ts';
 import { throughput } from './scenarios/throughput.ts';
 import { writePath } from './scenarios/write-path.ts';
 
@@ -22,6 +23,7 @@ export const SCENARIOS: Array<[string, Scenario]> = [
   ['4', isolation],
   ['5', backlog],
   ['6', writePath],
+  ['7', scaling],
 ];
 
 export interface BenchOptions {
