@@ -15,6 +15,7 @@ import { SWITCHBOARD_VERSION } from '../src/version.ts';
 import { openDatabase, type Database, type DatabaseKind } from '../src/storage/database.ts';
 import { appendEvents, type NewEvent } from '../src/storage/events.ts';
 import { migrateToLatest } from '../src/storage/migrate.ts';
+import { createSecretBox } from '../src/webhooks/secret-box.ts';
 
 /** Wall-clock milliseconds with sub-millisecond precision, comparable with the sink's. */
 export const now = (): number => performance.timeOrigin + performance.now();
@@ -59,7 +60,7 @@ function machineBusySeconds(): number | null {
 }
 
 /** CPU seconds (user + system) of one process, from /proc/<pid>/stat; null where there is none. */
-function processCpuSeconds(pid: number): number | null {
+export function processCpuSeconds(pid: number): number | null {
   let text: string;
   try {
     text = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -69,6 +70,29 @@ function processCpuSeconds(pid: number): number | null {
   // The command name may hold spaces: fields are counted after its closing parenthesis (utime, stime: 14th, 15th).
   const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+}
+
+/**
+ * CPU seconds of each PostgreSQL backend serving the bench's database (PostgreSQL on this machine only; empty on
+ * PGlite or where /proc is missing). Two readings' difference (databaseCpuSince) is what those connections cost,
+ * whatever else the server and the machine are doing: a far steadier figure than the machine's on a shared box.
+ */
+export async function databaseCpu(database: Database): Promise<Map<number, number>> {
+  if (database.kind !== 'postgres') return new Map();
+  const result = await sql<{ pid: number }>`SELECT pid FROM pg_stat_activity WHERE datname = current_database()`.execute(database.db);
+  const seconds = new Map<number, number>();
+  for (const { pid } of result.rows) {
+    const cpu = processCpuSeconds(pid);
+    if (cpu !== null) seconds.set(pid, cpu);
+  }
+  return seconds;
+}
+
+/** CPU seconds the database's backends spent since `before` (a backend opened since counts from zero). */
+export async function databaseCpuSince(database: Database, before: Map<number, number>): Promise<number> {
+  let spent = 0;
+  for (const [pid, cpu] of await databaseCpu(database)) spent += cpu - (before.get(pid) ?? 0);
+  return spent;
 }
 
 export const silentLogger = pino({ level: 'silent' });
@@ -194,7 +218,8 @@ export async function insertWorkspace(database: Database, name: string): Promise
 
 /** `count` ACTIVE webhooks subscribed to `*.*`, targeting `${urlPrefix}${index}` (or urlPrefix itself when count is 1), in one statement each. */
 export async function insertWebhooks(database: Database, workspaceId: string, urlPrefix: string, count: number): Promise<string[]> {
-  const secret = `whsec_${randomBytes(32).toString('base64')}`;
+  // Sealed with the bench's key, as a server stores every secret: each attempt opens it as in production.
+  const secret = createSecretBox(benchEnv().SWITCHBOARD_ENCRYPTION_KEY).seal(`whsec_${randomBytes(32).toString('base64')}`);
   const result = await sql<{ id: string }>`
     INSERT INTO webhooks (id, workspace_id, target_url, operations, secret, status, created_at, updated_at)
     SELECT gen_random_uuid(), ${workspaceId}::uuid,

@@ -10,6 +10,7 @@ import { customObjects } from './scenarios/custom-objects.ts';
 import { fanOut } from './scenarios/fan-out.ts';
 import { isolation } from './scenarios/isolation.ts';
 import { latency } from './scenarios/latency.ts';
+import { scaling } from './scenarios/scaling.ts';
 import { throughput } from './scenarios/throughput.ts';
 import { writePath } from './scenarios/write-path.ts';
 
@@ -24,6 +25,7 @@ export const SCENARIOS: Array<[string, Scenario]> = [
   ['5', backlog],
   ['6', writePath],
   ['7', customObjects],
+  ['8', scaling],
 ];
 
 export interface BenchOptions {

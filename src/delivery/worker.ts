@@ -6,7 +6,7 @@ import type { Metrics } from '../observability/metrics.ts';
 import type { Database } from '../storage/database.ts';
 import { claimDueDeliveries, failWithoutAttempt, nextDueAt, releaseLeases, type ClaimedDelivery, type Lease } from '../storage/queue/index.ts';
 import { DELIVERY_CHANNEL, dispatchFanouts, NEW_DELIVERIES_ONLY, NEW_EVENTS } from '../storage/queue/index.ts';
-import { createSecretBox } from '../webhooks/secret-box.ts';
+import { cachingSecretBox, createSecretBox } from '../webhooks/secret-box.ts';
 import { attemptDelivery, type AttemptDeps } from './attempt.ts';
 import { FailureSummary } from './failure-summary.ts';
 import { EndpointSlots } from './endpoint-slots.ts';
@@ -79,7 +79,7 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
   });
   const failures = new FailureSummary(log, clock, options.failureSummaryMs ?? 60_000);
   const attemptDeps: AttemptDeps = {
-    sender, secretBox: createSecretBox(config.encryptionKey), clock, log, failures, metrics, retryScheduleMs: config.retryScheduleMs, version: options.version,
+    sender, secretBox: cachingSecretBox(createSecretBox(config.encryptionKey)), clock, log, failures, metrics, retryScheduleMs: config.retryScheduleMs, version: options.version,
   };
   const workerId = randomUUID();
   const heldLimit = config.maxInFlight * CLAIM_AHEAD;
@@ -146,8 +146,8 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
 
   /** Hands claimed deliveries to their endpoints (ending those whose webhook went inactive). */
   async function enqueue(claimed: ClaimedDelivery[]): Promise<void> {
-    // The webhook was disabled or deleted after the event: it gets nothing more.
-    const inactive = claimed.filter((delivery) => delivery.webhook.status !== 'ACTIVE' || delivery.webhook.deleted);
+    // The webhook was disabled or deleted after the event (or its row or the event's is gone): it gets nothing more.
+    const inactive = claimed.filter((delivery) => delivery.webhook.status !== 'ACTIVE' || delivery.webhook.deleted || delivery.orphaned);
     const active = inactive.length === 0 ? claimed : claimed.filter((delivery) => !inactive.includes(delivery));
     slots.add(active);
     for (const webhookId of new Set(active.map((delivery) => delivery.webhookId))) pump(webhookId);

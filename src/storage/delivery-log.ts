@@ -289,24 +289,34 @@ export async function queueFigures(db: Kysely<DB>): Promise<QueueFigures> {
 }
 
 /**
- * Removes up to `batchSize` events older than `before` whose deliveries are all settled; their deliveries
- * and attempts go with them (ON DELETE CASCADE). Small batches keep each transaction short, so delivery
- * is never blocked behind retention.
+ * Removes up to `batchSize` events older than `before` whose deliveries are all settled, with their deliveries
+ * and those deliveries' attempts (the queue's tables carry no foreign keys: migration 013). Small batches keep
+ * each transaction short, so delivery is never blocked behind retention.
  */
 export async function deleteSettledEventsBefore(db: Kysely<DB>, before: Date, batchSize: number): Promise<number> {
-  const result = await sql`
-    DELETE FROM events
-    WHERE id IN (
-      SELECT e.id FROM events e
-      WHERE e.created_at < ${before}
-        AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.status = 'PENDING')
-        AND NOT EXISTS (SELECT 1 FROM pending_fanouts f WHERE f.event_id = e.id)
-      ORDER BY e.created_at
-      LIMIT ${batchSize}
-      FOR UPDATE SKIP LOCKED
+  const result = await sql<{ deleted: number }>`
+    WITH gone AS (
+      DELETE FROM events
+      WHERE id IN (
+        SELECT e.id FROM events e
+        WHERE e.created_at < ${before}
+          AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.status = 'PENDING')
+          AND NOT EXISTS (SELECT 1 FROM pending_fanouts f WHERE f.event_id = e.id)
+        ORDER BY e.created_at
+        LIMIT ${batchSize}
+        FOR UPDATE SKIP LOCKED
+      )
+      RETURNING id
+    ),
+    gone_deliveries AS (
+      DELETE FROM deliveries d USING gone WHERE d.event_id = gone.id RETURNING d.id
+    ),
+    gone_attempts AS (
+      DELETE FROM delivery_attempts a USING gone_deliveries g WHERE a.delivery_id = g.id
     )
+    SELECT count(*)::int AS deleted FROM gone
   `.execute(db);
-  return Number(result.numAffectedRows ?? 0);
+  return result.rows[0]?.deleted ?? 0;
 }
 
 /** Where a scan of a workspace's events stands: the last event read, in (createdAt, id) order. */
@@ -363,6 +373,8 @@ export async function queueReplayDeliveries(
       JOIN events ev ON ev.id = e.event_id
       JOIN webhooks w ON w.id = ${webhook.webhookId}::uuid
       ORDER BY e.place
+      -- Retention skips a locked event: none is removed under the delivery queued for it here (no foreign key does it).
+      FOR KEY SHARE OF ev
       ON CONFLICT (event_id, webhook_id) DO UPDATE
       SET status = 'PENDING', next_attempt_at = EXCLUDED.next_attempt_at, lease_token = NULL, updated_at = EXCLUDED.updated_at
       WHERE deliveries.status <> 'PENDING'

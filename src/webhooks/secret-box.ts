@@ -51,3 +51,27 @@ export function createSecretBox(encryptionKey: string | undefined): SecretBox {
     },
   };
 }
+
+/**
+ * A box that remembers what it opened, keyed by the stored (sealed) text: every attempt opens its webhook's
+ * secrets, and an AES-GCM open per attempt was measurable on the delivery path. A rotation stores new sealed
+ * text, so it is a new key here and the old entry just ages out. The plain secrets stay in this process's
+ * memory only (never logged, never written). At most `maxEntries` are kept; past that the map starts over.
+ */
+export function cachingSecretBox(box: SecretBox, maxEntries = 10_000): SecretBox {
+  const opened = new Map<string, string>();
+  return {
+    seal: (plain) => box.seal(plain),
+    open(stored) {
+      if (!isSealed(stored)) return stored;
+      let plain = opened.get(stored);
+      if (plain === undefined) {
+        // A secret that does not open throws here and is not remembered: the next attempt reports it again.
+        plain = box.open(stored);
+        if (opened.size >= maxEntries) opened.clear();
+        opened.set(stored, plain);
+      }
+      return plain;
+    },
+  };
+}

@@ -15,7 +15,7 @@ describe('npm run bench (smoke)', () => {
     const figures = runs.flatMap((run) => run.figures);
     expect(runs.every((run) => run.kind === 'pglite')).toBe(true);
     expect(new Set(figures.map((figure) => figure.scenario))).toEqual(
-      new Set(['1. Throughput', '2. Latency', '3. Fan-out', '4. Isolation', '5. Backlog', '6. Write path', '7. Custom objects']),
+      new Set(['1. Throughput', '2. Latency', '3. Fan-out', '4. Isolation', '5. Backlog', '6. Write path', '7. Custom objects', '8. Scaling']),
     );
     for (const figure of figures) expect(Number.isFinite(figure.value), figure.metric).toBe(true);
   }, 240_000);

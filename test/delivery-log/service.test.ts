@@ -196,6 +196,9 @@ describe.each(DATABASE_KINDS)('delivery log, redeliver, recover, stats, retentio
       .where('delivery_id', 'in', [byEvent.get(events[0].id)!, byEvent.get(events[1].id)!])
       .execute();
     expect(orphanAttempts).toEqual([]);
+    // Their delivery rows went with them (by the retention statement itself: migration 013 dropped the cascade).
+    const orphanDeliveries = await db.selectFrom('deliveries').select('id').where('event_id', 'in', [events[0].id, events[1].id]).execute();
+    expect(orphanDeliveries).toEqual([]);
   });
 
   it('metrics expose attempts, outcomes, latency, events and the shared queue', async () => {

@@ -102,3 +102,42 @@ describe.each(DATABASE_KINDS)('claiming due deliveries around full endpoints on 
     expect(claimed.every((delivery) => delivery.webhookId === stuckId)).toBe(true);
   });
 });
+
+describe.each(DATABASE_KINDS)('claiming a delivery whose event or webhook row is gone on %s', (kind) => {
+  let test: TestDatabase;
+
+  beforeAll(async () => {
+    test = await createTestDatabase(kind);
+  });
+
+  afterAll(async () => {
+    await test?.dispose();
+  });
+
+  it('comes back orphaned (to be ended), not dropped from the claim and leased again forever', async () => {
+    const db = test.database.db;
+    const workspace = await insertWorkspaceRow(db);
+    const webhook = await insertWebhookRow(db, { workspaceId: workspace, targetUrl: 'http://127.0.0.1:9/orphans' });
+    const [kept, eventGone, webhookGoneEvent] = await insertSampleEvents(db, workspace, 3);
+    // The queue's tables carry no foreign keys (migration 013): removing the event leaves its delivery row.
+    await db.deleteFrom('events').where('id', '=', eventGone!.id).execute();
+    const now = new Date(Date.now() + 1_000);
+    const claimed = await claimDueDeliveries(db, {
+      leaseToken: randomUUID(), workerId: randomUUID(), now, leaseUntil: new Date(now.getTime() + 60_000), limit: 10,
+    });
+    const byEvent = new Map(claimed.map((delivery) => [delivery.eventId, delivery]));
+    expect(claimed).toHaveLength(3);
+    expect(byEvent.get(kept!.id)?.orphaned).toBe(false);
+    expect(byEvent.get(eventGone!.id)?.orphaned).toBe(true);
+    expect(byEvent.get(webhookGoneEvent!.id)?.orphaned).toBe(false);
+
+    await db.deleteFrom('webhook_operations').where('webhook_id', '=', webhook.id).execute();
+    await db.deleteFrom('webhooks').where('id', '=', webhook.id).execute();
+    await sql`UPDATE deliveries SET lease_token = NULL, next_attempt_at = ${now.toISOString()}::timestamptz WHERE webhook_id = ${webhook.id}::uuid`.execute(db);
+    const again = await claimDueDeliveries(db, {
+      leaseToken: randomUUID(), workerId: randomUUID(), now, leaseUntil: new Date(now.getTime() + 60_000), limit: 10,
+    });
+    expect(again).toHaveLength(3);
+    expect(again.every((delivery) => delivery.orphaned)).toBe(true);
+  });
+});

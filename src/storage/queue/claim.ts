@@ -29,6 +29,8 @@ export interface ClaimedDelivery {
     /** PER_RECORD ordering. */
     ordered: boolean;
   };
+  /** Its event or webhook row no longer exists (the queue's tables carry no foreign keys): it will not be sent. */
+  orphaned: boolean;
 }
 
 export interface ClaimOptions {
@@ -59,12 +61,12 @@ export interface ClaimRow {
   record: Record<string, unknown>;
   previous_record: Record<string, unknown> | null;
   updated_fields: string[] | null;
-  event_created_at: Date;
-  target_url: string;
-  webhook_status: WebhookStatus;
+  event_created_at: Date | null;
+  target_url: string | null;
+  webhook_status: WebhookStatus | null;
   webhook_ordered: boolean;
   webhook_deleted_at: Date | null;
-  secret: string;
+  secret: string | null;
   previous_secret: string | null;
   previous_secret_expires_at: Date | null;
 }
@@ -105,8 +107,9 @@ export const selectClaimed = sql`
          w.target_url, w.status AS webhook_status, w.ordering = 'PER_RECORD' AS webhook_ordered, w.deleted_at AS webhook_deleted_at,
          w.secret, w.previous_secret, w.previous_secret_expires_at
   FROM claimed c
-  JOIN events e ON e.id = c.event_id
-  JOIN webhooks w ON w.id = c.webhook_id
+  -- Outer joins: a row whose event or webhook is gone comes back orphaned and is ended, not leased forever.
+  LEFT JOIN events e ON e.id = c.event_id
+  LEFT JOIN webhooks w ON w.id = c.webhook_id
 `;
 
 /** The rows of selectClaimed as ClaimedDelivery values. */
@@ -124,17 +127,18 @@ export function toClaimedDeliveries(rows: ClaimRow[], leaseToken: string, leaseU
       record: row.record,
       previousRecord: row.previous_record,
       updatedFields: row.updated_fields,
-      createdAt: new Date(row.event_created_at),
+      createdAt: new Date(row.event_created_at ?? 0),
     },
     webhook: {
-      targetUrl: row.target_url,
-      status: row.webhook_status,
-      ordered: row.webhook_ordered,
+      targetUrl: row.target_url ?? '',
+      status: row.webhook_status ?? 'DISABLED',
+      ordered: row.webhook_ordered === true,
       deleted: row.webhook_deleted_at !== null,
-      secret: row.secret,
+      secret: row.secret ?? '',
       previousSecret: row.previous_secret,
       previousSecretExpiresAt: row.previous_secret_expires_at ? new Date(row.previous_secret_expires_at) : null,
     },
+    orphaned: row.event_created_at === null || row.target_url === null,
   }));
 }
 
