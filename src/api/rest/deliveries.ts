@@ -124,7 +124,13 @@ export async function registerDeliveryRoutes(app: FastifyInstance, services: Ser
       response: {
         200: dataOf('replayWebhookEvents', {
           type: 'object',
-          properties: { webhookId: { type: 'string' }, since: { type: 'string', format: 'date-time' }, until: { type: 'string', format: 'date-time' }, queued: { type: 'integer' } },
+          properties: {
+            webhookId: { type: 'string' },
+            since: { type: 'string', format: 'date-time' },
+            until: { type: 'string', format: 'date-time' },
+            queued: { type: 'integer' },
+            retainedSince: { type: ['string', 'null'], format: 'date-time', description: 'the oldest instant retention keeps, when the window starts before it; else null' },
+          },
         }),
         ...ERROR_RESPONSES,
       },
