@@ -10,7 +10,8 @@ import { fileURLToPath } from 'node:url';
 
 const WEB_DIR = path.dirname(fileURLToPath(import.meta.url));
 const DIST_DIR = path.join(WEB_DIR, 'dist');
-const SOURCES = [path.join(WEB_DIR, 'index.html'), path.join(WEB_DIR, 'vite.config.ts'), path.join(WEB_DIR, 'src')];
+// The UI also bundles the pure domain modules it shares with the server (e.g. the field types).
+const SOURCES = [path.join(WEB_DIR, 'index.html'), path.join(WEB_DIR, 'vite.config.ts'), path.join(WEB_DIR, 'src'), path.join(WEB_DIR, '..', 'src', 'domain')];
 
 function newestMtime(target: string): number {
   const stat = fs.statSync(target, { throwIfNoEntry: false });

@@ -2,21 +2,9 @@ import { graphql } from './api.ts';
 
 /** The data model's GraphQL documents (Twenty's metadata API, contract §9) and the shapes the pages use. */
 
-export const FIELD_TYPES = [
-  'TEXT',
-  'NUMBER',
-  'BOOLEAN',
-  'DATE_TIME',
-  'DATE',
-  'SELECT',
-  'MULTI_SELECT',
-  'CURRENCY',
-  'RAW_JSON',
-  'UUID',
-  'RELATION',
-] as const;
-
-export type FieldType = (typeof FIELD_TYPES)[number];
+// One list of field types for the server and the UI: the domain module is pure, so the UI bundles it as is.
+export { FIELD_TYPES, type FieldType } from '../../src/domain/field-types.ts';
+import type { FieldType } from '../../src/domain/field-types.ts';
 
 export const FIELD_TYPE_LABELS: Record<FieldType, string> = {
   TEXT: 'Text',
