@@ -4,7 +4,7 @@ import { buildWeb } from '../../web/build.ts';
 import { startTestApp, TEST_API_KEY, type TestApp } from '../helpers/app.ts';
 import { dispatchAllFanouts } from '../../src/storage/queue/index.ts';
 import { insertSampleEvents } from '../helpers/fixtures.ts';
-import { launchBrowser, seriousViolations, type Browser, type Violation } from './support.ts';
+import { launchBrowser, seriousViolations, type Browser, type Violation, showHeldDeliveryAndReplay } from './support.ts';
 
 describe('accessibility of every page (axe-core in Chromium)', () => {
   let app: TestApp;
@@ -91,16 +91,7 @@ describe('accessibility of every page (axe-core in Chromium)', () => {
     await page.getByRole('button', { name: 'Rotate secret' }).waitFor();
     await audit('settings');
 
-    await page.goto(`${app.url}/settings/api-webhooks/webhooks/${orderedId}`);
-    await page.getByRole('tab', { name: 'Deliveries' }).click();
-    const held = page.locator('li.delivery[data-held]');
-    await held.locator('button[aria-expanded]').first().click();
-    await held.getByRole('button', { name: 'Show the delivery it waits for' }).click();
-    await held.getByTestId('held-behind').waitFor();
-    const replay = page.getByRole('region', { name: 'Replay events' });
-    await replay.getByLabel('From').fill('2020-01-01T00:00:00');
-    await replay.getByRole('button', { name: 'Replay events' }).click();
-    await replay.getByTestId('replay-retention').waitFor();
+    await showHeldDeliveryAndReplay(page, `${app.url}/settings/api-webhooks/webhooks/${orderedId}`);
     await audit('held delivery and replay');
     await page.getByRole('tab', { name: 'Settings' }).click();
     await page.getByLabel('Value 2').waitFor();

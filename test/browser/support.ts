@@ -119,3 +119,20 @@ export async function seriousViolations(page: Page): Promise<Violation[]> {
   });
   return violations.filter((violation) => violation.impact === 'serious' || violation.impact === 'critical');
 }
+
+/**
+ * On a PER_RECORD webhook's page: expands a held delivery with the one it waits for, and replays from 2020 so the
+ * answer shows the retention note (the page states that the accessibility and width checks look at).
+ */
+export async function showHeldDeliveryAndReplay(page: Page, webhookPageUrl: string): Promise<void> {
+  await page.goto(webhookPageUrl);
+  await page.getByRole('tab', { name: 'Deliveries' }).click();
+  const held = page.locator('li.delivery[data-held]');
+  await held.locator('button[aria-expanded]').first().click();
+  await held.getByRole('button', { name: 'Show the delivery it waits for' }).click();
+  await held.getByTestId('held-behind').waitFor();
+  const replay = page.getByRole('region', { name: 'Replay events' });
+  await replay.getByLabel('From').fill('2020-01-01T00:00:00');
+  await replay.getByRole('button', { name: 'Replay events' }).click();
+  await replay.getByTestId('replay-retention').waitFor();
+}

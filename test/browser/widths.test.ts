@@ -5,7 +5,7 @@ import { buildWeb } from '../../web/build.ts';
 import { startTestApp, TEST_API_KEY, type TestApp } from '../helpers/app.ts';
 import { dispatchAllFanouts } from '../../src/storage/queue/index.ts';
 import { insertSampleEvents } from '../helpers/fixtures.ts';
-import { PHONE, launchBrowser, type Browser } from './support.ts';
+import { PHONE, launchBrowser, type Browser, showHeldDeliveryAndReplay } from './support.ts';
 
 // A receiver URL as long as a target may be, and a delivery whose headers and answer are long unbroken text.
 describe('every page at phone width', () => {
@@ -107,16 +107,7 @@ describe('every page at phone width', () => {
     await check('settings with the rotation dialog');
     await page.getByRole('button', { name: 'Cancel' }).click();
 
-    await page.goto(`${app.url}/settings/api-webhooks/webhooks/${orderedId}`);
-    await page.getByRole('tab', { name: 'Deliveries' }).click();
-    const held = page.locator('li.delivery[data-held]');
-    await held.locator('button[aria-expanded]').first().click();
-    await held.getByRole('button', { name: 'Show the delivery it waits for' }).click();
-    await held.getByTestId('held-behind').waitFor();
-    const replay = page.getByRole('region', { name: 'Replay events' });
-    await replay.getByLabel('From').fill('2020-01-01T00:00:00');
-    await replay.getByRole('button', { name: 'Replay events' }).click();
-    await replay.getByTestId('replay-retention').waitFor();
+    await showHeldDeliveryAndReplay(page, `${app.url}/settings/api-webhooks/webhooks/${orderedId}`);
     await check('held delivery and replay');
     await page.getByRole('tab', { name: 'Settings' }).click();
     await page.getByLabel('Value 2').waitFor();
