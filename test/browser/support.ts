@@ -5,6 +5,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { TEST_API_KEY } from '../helpers/app.ts';
 import { startReceiver, type Receiver } from '../helpers/receiver.ts';
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -135,4 +136,14 @@ export async function showHeldDeliveryAndReplay(page: Page, webhookPageUrl: stri
   await replay.getByLabel('From').fill('2020-01-01T00:00:00');
   await replay.getByRole('button', { name: 'Replay events' }).click();
   await replay.getByTestId('replay-retention').waitFor();
+}
+
+/** A new page at `url`, signed in with the test key, with the console problems it logs from the start. */
+export async function openSignedInPage(browser: Browser, url: string): Promise<{ page: Page; problems: string[] }> {
+  const page = await browser.context.newPage();
+  const problems = watchConsole(page);
+  await page.goto(url);
+  await page.getByLabel('API key').fill(TEST_API_KEY);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  return { page, problems };
 }

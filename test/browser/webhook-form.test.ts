@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { buildWeb } from '../../web/build.ts';
-import { startTestApp, TEST_API_KEY, type TestApp } from '../helpers/app.ts';
+import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { eventually } from '../helpers/receiver.ts';
-import { launchBrowser, screenshot, startSwitchableReceiver, watchConsole, type Browser, type SwitchableReceiver } from './support.ts';
+import { launchBrowser, screenshot, startSwitchableReceiver, type Browser, type SwitchableReceiver, openSignedInPage } from './support.ts';
 
 const WEBHOOK = 'query ($id: UUID!) { webhook(id: $id) { filter fields ordering } }';
 
@@ -23,14 +23,7 @@ describe('webhook filter, changed fields, ordering, held deliveries and replay i
     await Promise.all([browser?.close(), app?.close(), receiver?.close()]);
   });
 
-  async function openSignedIn(path: string): Promise<{ page: Page; problems: string[] }> {
-    const page = await browser.context.newPage();
-    const problems = watchConsole(page);
-    await page.goto(`${app.url}${path}`);
-    await page.getByLabel('API key').fill(TEST_API_KEY);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    return { page, problems };
-  }
+  const openSignedIn = (path: string) => openSignedInPage(browser, `${app.url}${path}`);
 
   const webhookOf = async (id: string) => (await app.graphql(WEBHOOK, { id })).data.webhook;
 

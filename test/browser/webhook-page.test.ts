@@ -1,19 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { buildWeb } from '../../web/build.ts';
-import { startTestApp, TEST_API_KEY, type TestApp } from '../helpers/app.ts';
+import { startTestApp, type TestApp } from '../helpers/app.ts';
 import { eventually } from '../helpers/receiver.ts';
-import {
-  LAPTOP,
-  PHONE,
-  launchBrowser,
-  overflowsSideways,
-  seriousViolations,
-  startSwitchableReceiver,
-  watchConsole,
-  type Browser,
-  type SwitchableReceiver,
-} from './support.ts';
+import { LAPTOP, PHONE, launchBrowser, overflowsSideways, seriousViolations, startSwitchableReceiver, type Browser, type SwitchableReceiver, openSignedInPage } from './support.ts';
 
 const WEBHOOK = 'query ($id: UUID!) { webhook(id: $id) { operations status disabledReason disabledAt } }';
 const CREATE = 'mutation ($input: CreateWebhookInput!) { createWebhook(input: $input) { id } }';
@@ -44,14 +34,7 @@ describe('the webhook page in Chromium', () => {
     await Promise.all([browser?.close(), app?.close(), receiver?.close()]);
   });
 
-  async function openSignedIn(path: string): Promise<{ page: Page; problems: string[] }> {
-    const page = await browser.context.newPage();
-    const problems = watchConsole(page);
-    await page.goto(`${app.url}${path}`);
-    await page.getByLabel('API key').fill(TEST_API_KEY);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    return { page, problems };
-  }
+  const openSignedIn = (path: string) => openSignedInPage(browser, `${app.url}${path}`);
 
   const webhookOf = async (id: string) => (await app.graphql(WEBHOOK, { id })).data.webhook;
 
