@@ -146,11 +146,19 @@ const SWAGGER_UI_STYLE_HASH = "'sha256-RL3ie0nH+Lzz2YNqQN83mnU0J1ot4QL7b99vMdIX9
 
 /** `GET /rest/openapi.json`: the caller's workspace's document (authenticated like every /rest route). */
 export function registerOpenApiRoute(app: FastifyInstance, services: Services): void {
+  // A workspace's model is one object per metadata version, so its document is built once per version, not per
+  // request (at the limits it describes 100 custom objects of 200 fields each).
+  const documents = new WeakMap<readonly ObjectSpec[], OpenApiDocument>();
   app.get('/rest/openapi.json', {
     schema: { tags: ['meta'], summary: "This document, for the caller's workspace (its custom objects included)", response: { 200: { type: 'object', additionalProperties: true }, ...ERROR_RESPONSES } },
     handler: async (request) => {
       const model = await services.metadata.model(requireCaller(request).workspaceId);
-      return documentFor(app.swagger() as Json, model.objects);
+      let document = documents.get(model.objects);
+      if (!document) {
+        document = documentFor(app.swagger() as Json, model.objects);
+        documents.set(model.objects, document);
+      }
+      return document;
     },
   });
 }
