@@ -114,18 +114,8 @@ export async function fetchWorkspace(apiKey?: string): Promise<{ id: string; nam
   return data.currentWorkspace;
 }
 
-export type FieldType =
-  | 'TEXT'
-  | 'NUMBER'
-  | 'BOOLEAN'
-  | 'DATE_TIME'
-  | 'DATE'
-  | 'SELECT'
-  | 'MULTI_SELECT'
-  | 'CURRENCY'
-  | 'RAW_JSON'
-  | 'UUID'
-  | 'RELATION';
+export type { FieldType } from '../../src/domain/field-types.ts';
+import type { FieldType } from '../../src/domain/field-types.ts';
 
 export interface FieldSummary {
   /** The name a record (and a filter, and updatedFields) uses: a relation's is `{name}Id`, the id it holds. */
